@@ -1,0 +1,411 @@
+//! The marketplace records: a participation tool, an interface, and the controlled vocabulary.
+//!
+//! Every group of facts carries its own source and as-of date ([`Sourced`]); a group or a single
+//! value that nobody has published is [`Known::Unknown`] and shown as "keine Angabe". The
+//! serialised form of these types is the catalogue file format, the JSON API and the export, so
+//! a change here is a contract change (the OpenAPI snapshot test shows it).
+
+use mitsprache_domain::{Known, LocalizedText, Slug, Sourced};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A participation tool (Beteiligungswerkzeug) as listed in the marketplace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Tool {
+    #[schema(value_type = String, example = "decidim")]
+    pub slug: Slug,
+    pub name: String,
+    pub vendor: Vendor,
+    pub short_description: LocalizedText,
+    pub description: LocalizedText,
+    pub website: String,
+    /// Public source repository; `unknown` when not found, `null` when the tool is closed source.
+    #[schema(value_type = Option<String>)]
+    pub source_repository: Known<Option<String>>,
+    #[schema(value_type = Object)]
+    pub licence: Known<Licence>,
+    pub functions: FunctionList,
+    #[schema(value_type = Object)]
+    pub process_types: Known<ProcessTypeList>,
+    #[schema(value_type = Object)]
+    pub hosting: Known<Hosting>,
+    #[schema(value_type = Object)]
+    pub costs: Known<Costs>,
+    #[schema(value_type = Object)]
+    pub training: Known<Training>,
+    #[schema(value_type = Object)]
+    pub accessibility: Known<Accessibility>,
+    #[schema(value_type = Object)]
+    pub data_protection: Known<DataProtection>,
+    #[schema(value_type = Object)]
+    pub languages: Known<Languages>,
+    #[schema(value_type = Object)]
+    pub multi_tenancy: Known<MultiTenancy>,
+    #[serde(default)]
+    pub interfaces: Vec<ToolInterface>,
+    #[serde(default)]
+    pub references: Vec<Reference>,
+    /// Facts from the tool's publiccode.yml, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publiccode: Option<PubliccodeInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Vendor {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Licence {
+    /// SPDX identifier, or `LicenseRef-proprietary` for closed software.
+    pub spdx: String,
+    /// Whether the licence is an open-source licence (OSI-approved).
+    pub open_source: bool,
+    #[serde(flatten)]
+    pub sourced: Sourced,
+}
+
+impl Licence {
+    pub const PROPRIETARY: &'static str = "LicenseRef-proprietary";
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionList {
+    /// Keys of the function taxonomy (`proposals`, `participatory-budgeting`, …).
+    pub values: Vec<String>,
+    #[serde(flatten)]
+    pub sourced: Sourced,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProcessTypeList {
+    /// Keys of the process-type taxonomy (`urban-planning`, `formal-planning`, …).
+    pub values: Vec<String>,
+    #[serde(flatten)]
+    pub sourced: Sourced,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Hosting {
+    /// Offered as software as a service by the vendor.
+    #[schema(value_type = Option<bool>)]
+    pub saas: Known<bool>,
+    /// Can be operated by the municipality or its IT service provider.
+    #[schema(value_type = Option<bool>)]
+    pub self_hosted: Known<bool>,
+    /// The vendor's hosted offer runs in data centres in Germany.
+    #[schema(value_type = Option<bool>)]
+    pub hosted_in_germany: Known<bool>,
+    #[serde(flatten)]
+    pub sourced: Sourced,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum CostModel {
+    /// No charge for municipalities (e.g. a state service, or open source without a paid offer).
+    Free,
+    /// Open source; costs arise only from hosting and services the municipality buys.
+    OpenSourceSelfOperated,
+    Subscription,
+    Licence,
+    /// Priced per project or contract on request.
+    OnRequest,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EuroRange {
+    pub min: f64,
+    pub max: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Costs {
+    pub model: CostModel,
+    #[schema(value_type = Object)]
+    pub one_time_eur: Known<EuroRange>,
+    #[schema(value_type = Object)]
+    pub yearly_eur: Known<EuroRange>,
+    /// What the price includes (hosting, support, updates, training …).
+    #[schema(value_type = Object)]
+    pub included: Known<LocalizedText>,
+    #[serde(flatten)]
+    pub sourced: Sourced,
+}
+
+/// The cost bands the marketplace facets on; derived, never stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum CostBand {
+    /// No licence or subscription fee.
+    NoFee,
+    /// Up to 5,000 EUR a year.
+    Low,
+    /// Up to 25,000 EUR a year.
+    Medium,
+    /// More than 25,000 EUR a year.
+    High,
+    Unknown,
+}
+
+impl CostBand {
+    pub const ALL: [CostBand; 5] =
+        [CostBand::NoFee, CostBand::Low, CostBand::Medium, CostBand::High, CostBand::Unknown];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            CostBand::NoFee => "no-fee",
+            CostBand::Low => "low",
+            CostBand::Medium => "medium",
+            CostBand::High => "high",
+            CostBand::Unknown => "unknown",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<CostBand> {
+        CostBand::ALL.into_iter().find(|b| b.key() == key)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Training {
+    #[schema(value_type = Option<f64>)]
+    pub hours_admin: Known<f64>,
+    #[schema(value_type = Option<f64>)]
+    pub hours_moderator: Known<f64>,
+    #[schema(value_type = Option<f64>)]
+    pub hours_citizen: Known<f64>,
+    /// Manuals, courses, videos offered.
+    #[schema(value_type = Object)]
+    pub materials: Known<LocalizedText>,
+    #[serde(flatten)]
+    pub sourced: Sourced,
+}
+
+/// Claimed conformance, ordered so that matching can ask for "at least".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
+pub enum WcagLevel {
+    #[serde(rename = "none")]
+    None,
+    A,
+    AA,
+    AAA,
+}
+
+impl WcagLevel {
+    pub fn key(self) -> &'static str {
+        match self {
+            WcagLevel::None => "none",
+            WcagLevel::A => "A",
+            WcagLevel::AA => "AA",
+            WcagLevel::AAA => "AAA",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Accessibility {
+    /// Standard the claim refers to, e.g. "WCAG 2.1", "BITV 2.0".
+    pub standard: String,
+    pub claimed_level: WcagLevel,
+    /// The vendor's accessibility statement (Erklärung zur Barrierefreiheit), if one exists.
+    #[schema(value_type = Option<String>)]
+    pub statement_url: Known<Option<String>>,
+    #[serde(flatten)]
+    pub sourced: Sourced,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DataProtection {
+    /// Where the vendor's hosted offer keeps data; for self-hosted tools the operator decides.
+    #[schema(value_type = Option<String>)]
+    pub data_location: Known<String>,
+    /// Whether the vendor offers a processor agreement (Auftragsverarbeitungsvertrag, Art. 28 DSGVO).
+    #[schema(value_type = Option<bool>)]
+    pub processor_agreement: Known<bool>,
+    #[serde(flatten)]
+    pub sourced: Sourced,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Languages {
+    /// BCP 47 tags of the languages the user interface is offered in.
+    pub values: Vec<String>,
+    #[serde(flatten)]
+    pub sourced: Sourced,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MultiTenancy {
+    pub supported: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<LocalizedText>,
+    #[serde(flatten)]
+    pub sourced: Sourced,
+}
+
+/// A tool's link to an interface record: the tool implements that interface.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ToolInterface {
+    /// Slug of the interface record.
+    pub interface: String,
+    /// Whether the tool provides (`out`), consumes (`in`) or does both through this interface.
+    pub direction: Direction,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<LocalizedText>,
+    #[serde(flatten)]
+    pub sourced: Sourced,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    In,
+    Out,
+    Both,
+}
+
+/// A municipality or organisation that uses the tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reference {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(flatten)]
+    pub sourced: Sourced,
+}
+
+/// An interface (Schnittstelle): a login protocol, a provisioning or data standard, an API, or
+/// webhooks, with the specification it follows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Interface {
+    #[schema(value_type = String, example = "open311-georeport-v2")]
+    pub slug: Slug,
+    pub name: String,
+    pub kind: InterfaceKind,
+    pub description: LocalizedText,
+    pub specification_url: String,
+    /// The direction data usually flows, seen from the tool that implements it.
+    pub direction: Direction,
+    #[serde(flatten)]
+    pub sourced: Sourced,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum InterfaceKind {
+    LoginOidc,
+    LoginOauth2,
+    LoginSaml,
+    ProvisioningScim,
+    DataStandard,
+    DataOpen311,
+    DataOparl,
+    DataXbeteiligung,
+    DataExportFile,
+    DataApi,
+    Webhooks,
+}
+
+impl InterfaceKind {
+    pub const ALL: [InterfaceKind; 11] = [
+        InterfaceKind::LoginOidc,
+        InterfaceKind::LoginOauth2,
+        InterfaceKind::LoginSaml,
+        InterfaceKind::ProvisioningScim,
+        InterfaceKind::DataStandard,
+        InterfaceKind::DataOpen311,
+        InterfaceKind::DataOparl,
+        InterfaceKind::DataXbeteiligung,
+        InterfaceKind::DataExportFile,
+        InterfaceKind::DataApi,
+        InterfaceKind::Webhooks,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            InterfaceKind::LoginOidc => "login-oidc",
+            InterfaceKind::LoginOauth2 => "login-oauth2",
+            InterfaceKind::LoginSaml => "login-saml",
+            InterfaceKind::ProvisioningScim => "provisioning-scim",
+            InterfaceKind::DataStandard => "data-standard",
+            InterfaceKind::DataOpen311 => "data-open311",
+            InterfaceKind::DataOparl => "data-oparl",
+            InterfaceKind::DataXbeteiligung => "data-xbeteiligung",
+            InterfaceKind::DataExportFile => "data-export-file",
+            InterfaceKind::DataApi => "data-api",
+            InterfaceKind::Webhooks => "webhooks",
+        }
+    }
+}
+
+/// One term of a controlled vocabulary, with labels in both languages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Term {
+    pub key: String,
+    pub label: LocalizedText,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<LocalizedText>,
+}
+
+/// The controlled vocabularies; data, not code, so editors can extend them.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Taxonomy {
+    pub functions: Vec<Term>,
+    pub process_types: Vec<Term>,
+}
+
+impl Taxonomy {
+    pub fn function(&self, key: &str) -> Option<&Term> {
+        self.functions.iter().find(|t| t.key == key)
+    }
+
+    pub fn process_type(&self, key: &str) -> Option<&Term> {
+        self.process_types.iter().find(|t| t.key == key)
+    }
+}
+
+/// The publiccode.yml facts the hub keeps so that an exported file says what the imported one
+/// said (development status, maintenance, features). Participation facts stay in [`Tool`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PubliccodeInfo {
+    /// `concept`, `development`, `beta`, `stable` or `obsolete`.
+    pub development_status: String,
+    /// e.g. `standalone/web`.
+    pub software_type: String,
+    #[serde(default)]
+    pub platforms: Vec<String>,
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// Features as the vendor words them, per language tag.
+    #[serde(default)]
+    pub features: std::collections::BTreeMap<String, Vec<String>>,
+    /// `internal`, `contract`, `community` or `none`.
+    pub maintenance_type: String,
+    /// Names of the maintainers (contacts or contractors).
+    #[serde(default)]
+    pub maintainers: Vec<String>,
+    #[serde(flatten)]
+    pub sourced: Sourced,
+}

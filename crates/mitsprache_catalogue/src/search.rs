@@ -1,0 +1,415 @@
+//! Full-text search and facets over the catalogue, in memory.
+//!
+//! The catalogue holds tens to a few thousand records, so an in-memory index beats a database
+//! full-text engine on latency and behaves the same on SQLite and PostgreSQL. German word forms
+//! are handled by the Snowball stemmer ("Bürgerhaushalte" and "Bürgerhaushalt" share the stem
+//! `burgerhaushalt`), German compounds by matching a query stem inside a longer indexed word
+//! ("Haushalt" finds "Bürgerhaushalt"). Every query term must match (AND).
+
+use crate::{Catalogue, CostBand, CostModel, Interface, Taxonomy, Tool, WcagLevel};
+use rust_stemmers::{Algorithm, Stemmer};
+use std::collections::{BTreeMap, HashMap};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortOrder {
+    /// Best match first when there is a query, otherwise by name.
+    #[default]
+    Relevance,
+    Name,
+    /// Most functions first.
+    Functions,
+}
+
+impl SortOrder {
+    pub const ALL: [SortOrder; 3] = [SortOrder::Relevance, SortOrder::Name, SortOrder::Functions];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            SortOrder::Relevance => "relevance",
+            SortOrder::Name => "name",
+            SortOrder::Functions => "functions",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<SortOrder> {
+        SortOrder::ALL.into_iter().find(|s| s.key() == key)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LicenceFacet {
+    OpenSource,
+    Proprietary,
+    Unknown,
+}
+
+impl LicenceFacet {
+    pub const ALL: [LicenceFacet; 3] = [LicenceFacet::OpenSource, LicenceFacet::Proprietary, LicenceFacet::Unknown];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            LicenceFacet::OpenSource => "open-source",
+            LicenceFacet::Proprietary => "proprietary",
+            LicenceFacet::Unknown => "unknown",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<LicenceFacet> {
+        LicenceFacet::ALL.into_iter().find(|s| s.key() == key)
+    }
+
+    fn of(tool: &Tool) -> LicenceFacet {
+        match tool.licence.as_option() {
+            None => LicenceFacet::Unknown,
+            Some(l) if l.open_source => LicenceFacet::OpenSource,
+            Some(_) => LicenceFacet::Proprietary,
+        }
+    }
+}
+
+pub const HOSTING_KEYS: [&str; 3] = ["saas", "self-hosted", "hosted-in-germany"];
+
+/// A parsed, validated search request. Within the licence and cost facets values are
+/// alternatives (OR); functions, hosting options, interfaces and languages must all be present
+/// (AND), because an administration that ticks "voting" and "map" needs both.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ToolQuery {
+    pub q: Option<String>,
+    pub functions: Vec<String>,
+    pub licence: Vec<LicenceFacet>,
+    pub hosting: Vec<String>,
+    pub cost: Vec<CostBand>,
+    /// Claimed accessibility level at least this.
+    pub accessibility: Option<WcagLevel>,
+    pub interfaces: Vec<String>,
+    pub languages: Vec<String>,
+    pub sort: SortOrder,
+    /// 1-based.
+    pub page: usize,
+    pub per_page: usize,
+}
+
+impl ToolQuery {
+    pub const MAX_PER_PAGE: usize = 100;
+    pub const DEFAULT_PER_PAGE: usize = 20;
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct FacetCount {
+    pub key: String,
+    /// Tools in the current result that have this value.
+    pub count: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct Facets {
+    pub functions: Vec<FacetCount>,
+    pub licence: Vec<FacetCount>,
+    pub hosting: Vec<FacetCount>,
+    pub cost: Vec<FacetCount>,
+    pub accessibility: Vec<FacetCount>,
+    pub interfaces: Vec<FacetCount>,
+    pub languages: Vec<FacetCount>,
+}
+
+#[derive(Debug)]
+pub struct SearchHit<'a> {
+    pub tool: &'a Tool,
+    pub score: f32,
+}
+
+#[derive(Debug)]
+pub struct SearchResult<'a> {
+    pub total: usize,
+    pub page: usize,
+    pub per_page: usize,
+    pub hits: Vec<SearchHit<'a>>,
+    pub facets: Facets,
+}
+
+impl SearchResult<'_> {
+    pub fn pages(&self) -> usize {
+        self.total.div_ceil(self.per_page.max(1)).max(1)
+    }
+}
+
+/// The band a tool's yearly cost falls in. Bands use the lower end of the published range
+/// ("from … EUR a year"), since that is the price at which the tool can be had at all.
+pub fn cost_band(tool: &Tool) -> CostBand {
+    let Some(costs) = tool.costs.as_option() else { return CostBand::Unknown };
+    match costs.model {
+        CostModel::Free | CostModel::OpenSourceSelfOperated => CostBand::NoFee,
+        CostModel::Subscription | CostModel::Licence | CostModel::OnRequest => match costs.yearly_eur.as_option() {
+            None => CostBand::Unknown,
+            Some(r) if r.min <= 0.0 => CostBand::NoFee,
+            Some(r) if r.min <= 5_000.0 => CostBand::Low,
+            Some(r) if r.min <= 25_000.0 => CostBand::Medium,
+            Some(_) => CostBand::High,
+        },
+    }
+}
+
+fn hosting_has(tool: &Tool, key: &str) -> bool {
+    let Some(h) = tool.hosting.as_option() else { return false };
+    let flag = match key {
+        "saas" => &h.saas,
+        "self-hosted" => &h.self_hosted,
+        "hosted-in-germany" => &h.hosted_in_germany,
+        _ => return false,
+    };
+    flag.as_option() == Some(&true)
+}
+
+fn accessibility_key(tool: &Tool) -> &'static str {
+    tool.accessibility.as_option().map_or("unknown", |a| a.claimed_level.key())
+}
+
+fn languages(tool: &Tool) -> &[String] {
+    tool.languages.as_option().map_or(&[], |l| &l.values)
+}
+
+/// Per tool, its indexed words (stems) with the weight of the field they came from.
+#[derive(Debug, Default)]
+pub(crate) struct SearchIndex {
+    docs: Vec<Vec<(String, f32)>>,
+}
+
+struct Analyzer {
+    de: Stemmer,
+    en: Stemmer,
+}
+
+const STOPWORDS: &[&str] = &[
+    "der", "die", "das", "den", "dem", "des", "ein", "eine", "einer", "eines", "und", "oder", "für", "fur", "mit",
+    "von", "zu", "im", "in", "am", "an", "auf", "bei", "the", "a", "an", "and", "or", "for", "with", "of", "to", "on",
+    "at", "by", "is", "ist",
+];
+
+impl Analyzer {
+    fn new() -> Analyzer {
+        Analyzer { de: Stemmer::create(Algorithm::German), en: Stemmer::create(Algorithm::English) }
+    }
+
+    fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+        text.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.chars().count() >= 2)
+            .map(str::to_lowercase)
+            .filter(|w| !STOPWORDS.contains(&w.as_str()))
+    }
+
+    /// Both stems of a word, umlauts folded the way the German stemmer folds them, so that an
+    /// English query "budgeting" and a German "Bürgerhaushalte" each find their own forms.
+    fn stems(&self, word: &str) -> [String; 2] {
+        [fold(&self.de.stem(word)), fold(&self.en.stem(word))]
+    }
+}
+
+fn fold(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| match c {
+            'ä' => ['a', '\0'],
+            'ö' => ['o', '\0'],
+            'ü' => ['u', '\0'],
+            'ß' => ['s', 's'],
+            c => [c, '\0'],
+        })
+        .filter(|c| *c != '\0')
+        .collect()
+}
+
+impl SearchIndex {
+    pub(crate) fn build(taxonomy: &Taxonomy, tools: &[Tool], interfaces: &[Interface]) -> SearchIndex {
+        let analyzer = Analyzer::new();
+        let docs = tools
+            .iter()
+            .map(|tool| {
+                let mut words: HashMap<String, f32> = HashMap::new();
+                let mut add = |text: &str, weight: f32| {
+                    for word in Analyzer::words(text) {
+                        for stem in analyzer.stems(&word) {
+                            let w = words.entry(stem).or_insert(0.0);
+                            *w = w.max(weight);
+                        }
+                    }
+                };
+                add(&tool.name, 4.0);
+                add(tool.slug.as_str(), 4.0);
+                add(&tool.vendor.name, 2.0);
+                for text in [&tool.short_description, &tool.description] {
+                    add(&text.de, if std::ptr::eq(text, &tool.short_description) { 2.0 } else { 1.0 });
+                    if let Some(en) = &text.en {
+                        add(en, 1.0);
+                    }
+                }
+                for key in &tool.functions.values {
+                    if let Some(term) = taxonomy.function(key) {
+                        add(&term.label.de, 3.0);
+                        add(term.label.en.as_deref().unwrap_or_default(), 3.0);
+                        add(key, 3.0);
+                    }
+                }
+                if let Some(p) = tool.process_types.as_option() {
+                    for key in &p.values {
+                        if let Some(term) = taxonomy.process_type(key) {
+                            add(&term.label.de, 2.0);
+                            add(term.label.en.as_deref().unwrap_or_default(), 2.0);
+                        }
+                    }
+                }
+                for link in &tool.interfaces {
+                    if let Some(i) = interfaces.iter().find(|i| i.slug.as_str() == link.interface) {
+                        add(&i.name, 2.0);
+                    }
+                }
+                for r in &tool.references {
+                    add(&r.name, 1.0);
+                }
+                let mut list: Vec<(String, f32)> = words.into_iter().collect();
+                list.sort_by(|a, b| a.0.cmp(&b.0));
+                list
+            })
+            .collect();
+        SearchIndex { docs }
+    }
+
+    /// Score of one tool for the query terms, or None when a term does not match.
+    fn score(&self, doc: usize, terms: &[[String; 2]]) -> Option<f32> {
+        let words = &self.docs[doc];
+        let mut total = 0.0;
+        for stems in terms {
+            let mut best: f32 = 0.0;
+            for (word, weight) in words {
+                for stem in stems {
+                    let quality = if word == stem {
+                        1.0
+                    } else if stem.chars().count() >= 4 && word.contains(stem.as_str()) {
+                        // Compound or longer form: "haushalt" inside "burgerhaushalt".
+                        0.5
+                    } else {
+                        0.0
+                    };
+                    best = best.max(quality * weight);
+                }
+            }
+            if best == 0.0 {
+                return None;
+            }
+            total += best;
+        }
+        Some(total)
+    }
+}
+
+pub(crate) fn run<'a>(catalogue: &'a Catalogue, query: &ToolQuery) -> SearchResult<'a> {
+    let analyzer = Analyzer::new();
+    let terms: Vec<[String; 2]> =
+        query.q.as_deref().map(|q| Analyzer::words(q).map(|w| analyzer.stems(&w)).collect()).unwrap_or_default();
+
+    let mut hits: Vec<SearchHit<'a>> = catalogue
+        .tools()
+        .iter()
+        .enumerate()
+        .filter(|(_, tool)| matches_filters(tool, query))
+        .filter_map(|(i, tool)| {
+            let score = if terms.is_empty() { Some(0.0) } else { catalogue.index.score(i, &terms) };
+            score.map(|score| SearchHit { tool, score })
+        })
+        .collect();
+
+    let by_name = |a: &SearchHit<'_>, b: &SearchHit<'_>| {
+        fold(&a.tool.name.to_lowercase()).cmp(&fold(&b.tool.name.to_lowercase())).then(a.tool.slug.cmp(&b.tool.slug))
+    };
+    match query.sort {
+        SortOrder::Relevance => hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| by_name(a, b))),
+        SortOrder::Name => hits.sort_by(by_name),
+        SortOrder::Functions => hits.sort_by(|a, b| {
+            b.tool.functions.values.len().cmp(&a.tool.functions.values.len()).then_with(|| by_name(a, b))
+        }),
+    }
+
+    let facets = facets(catalogue, hits.iter().map(|h| h.tool));
+    let total = hits.len();
+    let per_page = query.per_page.clamp(1, ToolQuery::MAX_PER_PAGE);
+    let page = query.page.max(1);
+    let hits = hits.into_iter().skip((page - 1).saturating_mul(per_page)).take(per_page).collect();
+    SearchResult { total, page, per_page, hits, facets }
+}
+
+fn matches_filters(tool: &Tool, q: &ToolQuery) -> bool {
+    q.functions.iter().all(|f| tool.functions.values.contains(f))
+        && (q.licence.is_empty() || q.licence.contains(&LicenceFacet::of(tool)))
+        && q.hosting.iter().all(|h| hosting_has(tool, h))
+        && (q.cost.is_empty() || q.cost.contains(&cost_band(tool)))
+        && q.accessibility.is_none_or(|min| tool.accessibility.as_option().is_some_and(|a| a.claimed_level >= min))
+        && q.interfaces.iter().all(|i| tool.interfaces.iter().any(|l| &l.interface == i))
+        && q.languages.iter().all(|l| languages(tool).contains(l))
+}
+
+fn facets<'a>(catalogue: &Catalogue, tools: impl Iterator<Item = &'a Tool>) -> Facets {
+    let mut functions: BTreeMap<&str, usize> =
+        catalogue.taxonomy.functions.iter().map(|t| (t.key.as_str(), 0)).collect();
+    let mut licence: BTreeMap<&str, usize> = LicenceFacet::ALL.iter().map(|l| (l.key(), 0)).collect();
+    let mut hosting: BTreeMap<&str, usize> = HOSTING_KEYS.iter().map(|k| (*k, 0)).collect();
+    let mut cost: BTreeMap<&str, usize> = CostBand::ALL.iter().map(|b| (b.key(), 0)).collect();
+    let mut accessibility: BTreeMap<&str, usize> =
+        ["A", "AA", "AAA", "none", "unknown"].iter().map(|k| (*k, 0)).collect();
+    let mut interfaces: BTreeMap<&str, usize> = catalogue.interfaces().iter().map(|i| (i.slug.as_str(), 0)).collect();
+    let mut langs: BTreeMap<String, usize> = BTreeMap::new();
+    for tool in tools {
+        for f in &tool.functions.values {
+            if let Some(c) = functions.get_mut(f.as_str()) {
+                *c += 1;
+            }
+        }
+        *licence.entry(LicenceFacet::of(tool).key()).or_default() += 1;
+        for k in HOSTING_KEYS {
+            if hosting_has(tool, k) {
+                *hosting.entry(k).or_default() += 1;
+            }
+        }
+        *cost.entry(cost_band(tool).key()).or_default() += 1;
+        *accessibility.entry(accessibility_key(tool)).or_default() += 1;
+        for l in &tool.interfaces {
+            if let Some(c) = interfaces.get_mut(l.interface.as_str()) {
+                *c += 1;
+            }
+        }
+        for l in languages(tool) {
+            *langs.entry(l.clone()).or_default() += 1;
+        }
+    }
+    let list = |m: BTreeMap<&str, usize>, order: &[&str]| -> Vec<FacetCount> {
+        order.iter().map(|k| FacetCount { key: (*k).to_owned(), count: m.get(k).copied().unwrap_or(0) }).collect()
+    };
+    let function_order: Vec<&str> = catalogue.taxonomy.functions.iter().map(|t| t.key.as_str()).collect();
+    let interface_order: Vec<&str> = catalogue.interfaces().iter().map(|i| i.slug.as_str()).collect();
+    let licence_order: Vec<&str> = LicenceFacet::ALL.iter().map(|l| l.key()).collect();
+    let cost_order: Vec<&str> = CostBand::ALL.iter().map(|b| b.key()).collect();
+    Facets {
+        functions: list(functions, &function_order),
+        licence: list(licence, &licence_order),
+        hosting: list(hosting, &HOSTING_KEYS),
+        cost: list(cost, &cost_order),
+        accessibility: list(accessibility, &["AAA", "AA", "A", "none", "unknown"]),
+        interfaces: list(interfaces, &interface_order),
+        languages: langs.into_iter().map(|(key, count)| FacetCount { key, count }).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn german_plural_and_singular_share_a_stem() {
+        let a = Analyzer::new();
+        assert_eq!(a.stems("bürgerhaushalte")[0], a.stems("bürgerhaushalt")[0]);
+        assert_eq!(a.stems("beteiligungen")[0], a.stems("beteiligung")[0]);
+    }
+
+    #[test]
+    fn stopwords_do_not_become_required_terms() {
+        let words: Vec<String> = Analyzer::words("Werkzeug für den Bürgerhaushalt").collect();
+        assert_eq!(words, vec!["werkzeug", "bürgerhaushalt"]);
+    }
+}

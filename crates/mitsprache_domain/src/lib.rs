@@ -1,0 +1,39 @@
+//! Entities and validated newtypes that every other crate speaks: locales, localized text,
+//! slugs, facts that may be unknown, sources, and the injected clock.
+//!
+//! Deliberately not here: anything that does I/O, knows HTTP or SQL, or belongs to a single
+//! capability (the catalogue, matching and identity crates own their records).
+
+mod known;
+mod locale;
+mod slug;
+
+pub use known::{Known, Sourced};
+pub use locale::{Locale, LocalizedText};
+pub use slug::{Slug, SlugError};
+
+use time::OffsetDateTime;
+
+/// Time is injected so that tests can pin it; production uses [`SystemClock`].
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> OffsetDateTime;
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+/// A clock that always answers the same instant; for tests and reproducible exports.
+#[derive(Debug, Clone, Copy)]
+pub struct FixedClock(pub OffsetDateTime);
+
+impl Clock for FixedClock {
+    fn now(&self) -> OffsetDateTime {
+        self.0
+    }
+}
