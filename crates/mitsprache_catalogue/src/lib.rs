@@ -20,6 +20,11 @@ pub use validate::{ValidationError, validate_catalogue};
 
 use search::SearchIndex;
 
+/// The hosting options the marketplace filters on.
+pub fn search_hosting_keys() -> &'static [&'static str] {
+    &search::HOSTING_KEYS
+}
+
 /// An immutable, indexed view of the whole catalogue. Built once per catalogue revision and
 /// shared between requests, so reads never touch the database.
 #[derive(Debug)]

@@ -21,26 +21,26 @@ pub struct Tool {
     pub description: LocalizedText,
     pub website: String,
     /// Public source repository; `unknown` when not found, `null` when the tool is closed source.
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = known_opt_string)]
     pub source_repository: Known<Option<String>>,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = known_licence)]
     pub licence: Known<Licence>,
     pub functions: FunctionList,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = known_process_types)]
     pub process_types: Known<ProcessTypeList>,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = known_hosting)]
     pub hosting: Known<Hosting>,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = known_costs)]
     pub costs: Known<Costs>,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = known_training)]
     pub training: Known<Training>,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = known_accessibility)]
     pub accessibility: Known<Accessibility>,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = known_data_protection)]
     pub data_protection: Known<DataProtection>,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = known_languages)]
     pub languages: Known<Languages>,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = known_multi_tenancy)]
     pub multi_tenancy: Known<MultiTenancy>,
     #[serde(default)]
     pub interfaces: Vec<ToolInterface>,
@@ -96,13 +96,13 @@ pub struct ProcessTypeList {
 #[serde(deny_unknown_fields)]
 pub struct Hosting {
     /// Offered as software as a service by the vendor.
-    #[schema(value_type = Option<bool>)]
+    #[schema(schema_with = known_bool)]
     pub saas: Known<bool>,
     /// Can be operated by the municipality or its IT service provider.
-    #[schema(value_type = Option<bool>)]
+    #[schema(schema_with = known_bool)]
     pub self_hosted: Known<bool>,
     /// The vendor's hosted offer runs in data centres in Germany.
-    #[schema(value_type = Option<bool>)]
+    #[schema(schema_with = known_bool)]
     pub hosted_in_germany: Known<bool>,
     #[serde(flatten)]
     pub sourced: Sourced,
@@ -132,12 +132,12 @@ pub struct EuroRange {
 #[serde(deny_unknown_fields)]
 pub struct Costs {
     pub model: CostModel,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = known_range)]
     pub one_time_eur: Known<EuroRange>,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = known_range)]
     pub yearly_eur: Known<EuroRange>,
     /// What the price includes (hosting, support, updates, training …).
-    #[schema(value_type = Object)]
+    #[schema(schema_with = known_text)]
     pub included: Known<LocalizedText>,
     #[serde(flatten)]
     pub sourced: Sourced,
@@ -180,14 +180,14 @@ impl CostBand {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Training {
-    #[schema(value_type = Option<f64>)]
+    #[schema(schema_with = known_f64)]
     pub hours_admin: Known<f64>,
-    #[schema(value_type = Option<f64>)]
+    #[schema(schema_with = known_f64)]
     pub hours_moderator: Known<f64>,
-    #[schema(value_type = Option<f64>)]
+    #[schema(schema_with = known_f64)]
     pub hours_citizen: Known<f64>,
     /// Manuals, courses, videos offered.
-    #[schema(value_type = Object)]
+    #[schema(schema_with = known_text)]
     pub materials: Known<LocalizedText>,
     #[serde(flatten)]
     pub sourced: Sourced,
@@ -221,7 +221,7 @@ pub struct Accessibility {
     pub standard: String,
     pub claimed_level: WcagLevel,
     /// The vendor's accessibility statement (Erklärung zur Barrierefreiheit), if one exists.
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = known_opt_string)]
     pub statement_url: Known<Option<String>>,
     #[serde(flatten)]
     pub sourced: Sourced,
@@ -231,10 +231,10 @@ pub struct Accessibility {
 #[serde(deny_unknown_fields)]
 pub struct DataProtection {
     /// Where the vendor's hosted offer keeps data; for self-hosted tools the operator decides.
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = known_string)]
     pub data_location: Known<String>,
     /// Whether the vendor offers a processor agreement (Auftragsverarbeitungsvertrag, Art. 28 DSGVO).
-    #[schema(value_type = Option<bool>)]
+    #[schema(schema_with = known_bool)]
     pub processor_agreement: Known<bool>,
     #[serde(flatten)]
     pub sourced: Sourced,
@@ -409,3 +409,48 @@ pub struct PubliccodeInfo {
     #[serde(flatten)]
     pub sourced: Sourced,
 }
+
+/// OpenAPI schemas for `Known<T>`: either the string `"unknown"` or the value itself.
+mod known_schemas {
+    use super::*;
+    use utoipa::PartialSchema;
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Schema, Type};
+
+    fn known(inner: RefOr<Schema>) -> Schema {
+        let unknown = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(["unknown"]))
+            .description(Some("Not published; never guessed."));
+        // anyOf, not oneOf: for string-valued facts "unknown" also matches the inner schema.
+        Schema::AnyOf(AnyOfBuilder::new().item(unknown).item(inner).build())
+    }
+
+    macro_rules! helpers {
+        ($($name:ident => $ty:ty),* $(,)?) => { $(pub fn $name() -> Schema { known(<$ty as PartialSchema>::schema()) })* };
+    }
+
+    helpers! {
+        known_licence => Licence,
+        known_process_types => ProcessTypeList,
+        known_hosting => Hosting,
+        known_costs => Costs,
+        known_training => Training,
+        known_accessibility => Accessibility,
+        known_data_protection => DataProtection,
+        known_languages => Languages,
+        known_multi_tenancy => MultiTenancy,
+        known_bool => bool,
+        known_f64 => f64,
+        known_string => String,
+        known_range => EuroRange,
+        known_text => LocalizedText,
+    }
+
+    pub fn known_opt_string() -> Schema {
+        let url = ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null]));
+        known(RefOr::T(Schema::Object(url.build())))
+    }
+}
+use known_schemas::*;

@@ -8,7 +8,7 @@ mod known;
 mod locale;
 mod slug;
 
-pub use known::{Known, Sourced};
+pub use known::{Known, Sourced, iso_date};
 pub use locale::{Locale, LocalizedText};
 pub use slug::{Slug, SlugError};
 

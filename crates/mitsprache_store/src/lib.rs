@@ -1,1 +1,177 @@
+//! The only crate that speaks SQL. One [`Store`] over SQLite (the embedded default) or
+//! PostgreSQL (the scale-out store), through sqlx's `Any` driver so that both run the same
+//! parameterised statements; migrations live per backend under the same names.
+//!
+//! The API speaks domain language (`store.catalogue().load()`); backend errors become
+//! [`StoreError`] variants a caller can act on.
 
+mod catalogue;
+mod migrate;
+
+pub use catalogue::{CatalogueData, CatalogueStore, ImportSummary, WriteOutcome};
+pub use migrate::MIGRATIONS;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("the database URL is not supported: {0} (use sqlite://… or postgres://…)")]
+    UnsupportedUrl(String),
+    #[error("migration {name} failed: {message}")]
+    Migration { name: String, message: String },
+    #[error("stored record {0} cannot be read: {1}")]
+    Corrupt(String, String),
+    #[error("the database is unavailable")]
+    Unavailable(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Unavailable(e)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects; an SQLite file and its folder are created when missing.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl(redact(url)));
+        };
+        let url = match backend {
+            Backend::Sqlite => sqlite_url(url)?,
+            Backend::Postgres => url.to_owned(),
+        };
+        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        let pool = match backend {
+            Backend::Sqlite => {
+                options
+                    .max_connections(4)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            // WAL lets readers run beside the single writer; FULL sync because
+                            // accepted data must survive a power cut; foreign keys are off by
+                            // default in SQLite.
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA synchronous = FULL").await?;
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            conn.execute("PRAGMA busy_timeout = 5000").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await?
+            }
+            Backend::Postgres => options.max_connections(10).connect(&url).await?,
+        };
+        Ok(Store { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies the migrations that are not applied yet; refuses to run when an applied
+    /// migration's text has changed.
+    pub async fn migrate(&self) -> Result<usize, StoreError> {
+        migrate::run(&self.pool, self.backend).await
+    }
+
+    pub fn catalogue(&self) -> CatalogueStore<'_> {
+        CatalogueStore::new(&self.pool)
+    }
+
+    /// Cheap liveness check for `/healthz`.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// `sqlite://data/hub.db` → the same with `mode=rwc`, after creating `data/`.
+fn sqlite_url(url: &str) -> Result<String, StoreError> {
+    let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() || path == ":memory:" {
+        // Every pooled connection would get its own empty in-memory database.
+        return Err(StoreError::UnsupportedUrl("sqlite in-memory databases are not supported; use a file".into()));
+    }
+    if let Some(parent) = std::path::Path::new(path).parent() {
+        if !parent.as_os_str().is_empty() {
+            std::fs::create_dir_all(parent).map_err(|e| StoreError::Migration {
+                name: "create database folder".into(),
+                message: format!("{}: {e}", parent.display()),
+            })?;
+        }
+    }
+    let query = if query.contains("mode=") {
+        query.to_owned()
+    } else if query.is_empty() {
+        "mode=rwc".into()
+    } else {
+        format!("{query}&mode=rwc")
+    };
+    Ok(format!("sqlite://{path}?{query}"))
+}
+
+/// A database URL without its password, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted_from_urls() {
+        assert_eq!(redact("postgres://hub:s3cret@db:5432/hub"), "postgres://hub:***@db:5432/hub");
+        assert_eq!(redact("postgres://postgres@127.0.0.1/test"), "postgres://postgres@127.0.0.1/test");
+        assert_eq!(redact("sqlite://data/x.db"), "sqlite://data/x.db");
+    }
+
+    #[test]
+    fn sqlite_urls_get_create_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/sub/hub.db", dir.path().display());
+        let out = sqlite_url(&url).unwrap();
+        assert!(out.ends_with("/sub/hub.db?mode=rwc"), "{out}");
+        assert!(dir.path().join("sub").is_dir());
+        assert!(sqlite_url("sqlite::memory:").is_err());
+    }
+}

@@ -1,0 +1,277 @@
+//! The hub's configuration: one typed struct. Values come from the defaults, then a TOML file
+//! (`--config`), then `MITSPRACHE_…` environment variables (`__` separates nested keys, e.g.
+//! `MITSPRACHE_CATALOGUE__EDITOR_TOKEN`), then command-line flags. Secrets can be read from a
+//! file (`…_file` keys). Unknown keys are rejected and every error names the key.
+
+use anyhow::{Context, bail};
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+const ENV_PREFIX: &str = "MITSPRACHE_";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    pub listen: SocketAddr,
+    /// `sqlite://PATH` (embedded, default) or `postgres://USER@HOST/DB`.
+    pub database: String,
+    /// A file holding the database URL, for URLs with passwords; overrides `database`.
+    pub database_file: Option<PathBuf>,
+    /// The URL people and tools reach the hub at; `https://…` makes cookies `Secure`.
+    pub public_url: String,
+    pub log: LogConfig,
+    pub catalogue: CatalogueConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// A tracing filter, e.g. `info` or `mitsprache=debug,tower_http=info`.
+    pub level: String,
+    /// `text` for people, `json` for log collectors.
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogueConfig {
+    /// Bearer token for the catalogue write API; unset disables editing.
+    pub editor_token: Option<String>,
+    /// A file holding the editor token; overrides `editor_token`.
+    pub editor_token_file: Option<PathBuf>,
+    /// Load the bundled catalogue of real tools into an empty database on start.
+    pub load_bundled: bool,
+    /// How often an instance checks the database for catalogue changes made elsewhere.
+    pub refresh_seconds: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database: "sqlite://data/mitsprache.db".into(),
+            database_file: None,
+            public_url: "http://127.0.0.1:8080".into(),
+            log: LogConfig { level: "info".into(), format: LogFormat::Text },
+            catalogue: CatalogueConfig {
+                editor_token: None,
+                editor_token_file: None,
+                load_bundled: true,
+                refresh_seconds: 2,
+            },
+        }
+    }
+}
+
+/// Overrides from the command line; `None` leaves the configured value.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub listen: Option<SocketAddr>,
+    pub database: Option<String>,
+}
+
+impl Config {
+    /// Loads defaults, the file, the environment (`env` is passed in so tests need not touch
+    /// the process environment) and the overrides, then reads secret files.
+    pub fn load(file: Option<&Path>, env: &[(String, String)], overrides: &Overrides) -> anyhow::Result<Config> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.is_file() {
+                bail!("configuration file {} does not exist", path.display());
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        for (name, value) in env {
+            let Some(key) = name.strip_prefix(ENV_PREFIX) else { continue };
+            let key = key.to_ascii_lowercase().replace("__", ".");
+            // Parsed like figment's own Env provider: "true" is a bool, "2" a number.
+            let value: figment::value::Value = value.parse().unwrap_or_else(|never| match never {});
+            figment = figment.merge(Serialized::default(&key, value));
+        }
+        let mut config: Config = figment.extract().map_err(|e| anyhow::anyhow!(describe(&e)))?;
+        if let Some(listen) = overrides.listen {
+            config.listen = listen;
+        }
+        if let Some(db) = &overrides.database {
+            config.database = db.clone();
+        }
+        if let Some(path) = &config.database_file {
+            config.database = read_secret(path).context("key `database_file`")?;
+        }
+        if let Some(path) = &config.catalogue.editor_token_file {
+            config.catalogue.editor_token = Some(read_secret(path).context("key `catalogue.editor_token_file`")?);
+        }
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
+            bail!("key `public_url`: must start with http:// or https://, got `{}`", self.public_url);
+        }
+        if !(self.database.starts_with("sqlite:")
+            || self.database.starts_with("postgres://")
+            || self.database.starts_with("postgresql://"))
+        {
+            bail!(
+                "key `database`: must be sqlite://PATH or postgres://…, got `{}`",
+                mitsprache_store::redact(&self.database)
+            );
+        }
+        if let Some(token) = &self.catalogue.editor_token {
+            if token.len() < 16 {
+                bail!("key `catalogue.editor_token`: must have at least 16 characters");
+            }
+        }
+        if self.catalogue.refresh_seconds == 0 {
+            bail!("key `catalogue.refresh_seconds`: must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// The example configuration file (checked in as `config.example.toml`, kept equal by a test).
+    pub fn example() -> String {
+        // Written by hand to keep comments beside their keys; the test that loads the checked-in
+        // file and compares it with the defaults notices a key that is missing here.
+        let c = Config::default();
+        let format = match c.log.format {
+            LogFormat::Text => "text",
+            LogFormat::Json => "json",
+        };
+        [
+            "# mitsprache configuration. Every key is optional; shown are the defaults.".to_owned(),
+            "# Environment variables override this file: MITSPRACHE_LISTEN, MITSPRACHE_DATABASE,".into(),
+            "# MITSPRACHE_CATALOGUE__EDITOR_TOKEN, … (`__` separates a section from its key).".into(),
+            String::new(),
+            format!("listen = \"{}\"", c.listen),
+            "# sqlite://PATH (embedded) or postgres://USER@HOST/DB".into(),
+            format!("database = \"{}\"", c.database),
+            "# A file holding the database URL (for URLs with a password); overrides `database`.".into(),
+            "# database_file = \"/run/secrets/database-url\"".into(),
+            format!("public_url = \"{}\"", c.public_url),
+            String::new(),
+            "[log]".into(),
+            format!("level = \"{}\"", c.log.level),
+            "# text or json".into(),
+            format!("format = \"{format}\""),
+            String::new(),
+            "[catalogue]".into(),
+            "# Bearer token for the catalogue write API (at least 16 characters); unset disables editing.".into(),
+            "# editor_token = \"…\"".into(),
+            "# editor_token_file = \"/run/secrets/editor-token\"".into(),
+            format!("load_bundled = {}", c.catalogue.load_bundled),
+            format!("refresh_seconds = {}", c.catalogue.refresh_seconds),
+            String::new(),
+        ]
+        .join("\n")
+    }
+}
+
+fn read_secret(path: &Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let value = text.trim().to_owned();
+    if value.is_empty() {
+        bail!("{} is empty", path.display());
+    }
+    Ok(value)
+}
+
+/// figment's messages name the key as `default.x.y` or the env var; make them read as ours.
+fn describe(e: &figment::Error) -> String {
+    e.clone()
+        .into_iter()
+        .map(|err| {
+            let key = if err.path.is_empty() { String::new() } else { format!("key `{}`: ", err.path.join(".")) };
+            let source = err.metadata.as_ref().map(|m| format!(" (from {})", m.name)).unwrap_or_default();
+            format!("{key}{}{source}", err.kind)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect()
+    }
+
+    #[test]
+    fn defaults_apply_without_file_or_environment() {
+        let c = Config::load(None, &[], &Overrides::default()).unwrap();
+        assert_eq!(c, Config::default());
+    }
+
+    #[test]
+    fn environment_overrides_nested_keys() {
+        let c = Config::load(
+            None,
+            &env(&[
+                ("MITSPRACHE_CATALOGUE__EDITOR_TOKEN", "0123456789abcdef"),
+                ("MITSPRACHE_LISTEN", "127.0.0.1:9000"),
+            ]),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(c.catalogue.editor_token.as_deref(), Some("0123456789abcdef"));
+        assert_eq!(c.listen.port(), 9000);
+    }
+
+    #[test]
+    fn a_wrong_value_names_its_key() {
+        let err =
+            Config::load(None, &env(&[("MITSPRACHE_LISTEN", "not-an-address")]), &Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("key `listen`"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:8081\"\n[catalogue]\neditor_tokn = \"x\"\n").unwrap();
+        let err = Config::load(Some(&path), &[], &Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("editor_tokn"), "{err}");
+    }
+
+    #[test]
+    fn secrets_can_come_from_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let token = dir.path().join("token");
+        std::fs::write(&token, "fedcba9876543210fedcba\n").unwrap();
+        let c = Config::load(
+            None,
+            &env(&[("MITSPRACHE_CATALOGUE__EDITOR_TOKEN_FILE", token.to_str().unwrap())]),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(c.catalogue.editor_token.as_deref(), Some("fedcba9876543210fedcba"));
+    }
+
+    #[test]
+    fn short_editor_tokens_are_refused() {
+        let err = Config::load(None, &env(&[("MITSPRACHE_CATALOGUE__EDITOR_TOKEN", "short")]), &Overrides::default())
+            .unwrap_err();
+        assert!(err.to_string().contains("catalogue.editor_token"), "{err}");
+    }
+
+    #[test]
+    fn the_checked_in_example_is_current_and_loads() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config.example.toml");
+        let on_disk = std::fs::read_to_string(path).unwrap_or_default();
+        assert_eq!(on_disk, Config::example(), "regenerate with `mitsprache config example > config.example.toml`");
+        let loaded = Config::load(Some(Path::new(path)), &[], &Overrides::default()).unwrap();
+        assert_eq!(loaded, Config::default());
+    }
+}

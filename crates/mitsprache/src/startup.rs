@@ -1,0 +1,101 @@
+//! Building a running hub from a configuration: connect, migrate, load the bundled catalogue
+//! into an empty database, build the web state, bind the listener.
+
+use crate::config::Config;
+use anyhow::Context;
+use mitsprache_catalogue::bundled;
+use mitsprache_domain::{Clock, SystemClock};
+use mitsprache_store::Store;
+use mitsprache_web::{AppState, WebConfig};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+pub struct App {
+    pub state: AppState,
+    pub listener: TcpListener,
+    pub address: SocketAddr,
+    refresh: tokio::task::JoinHandle<()>,
+}
+
+/// Opens and migrates the store; on an empty catalogue loads the bundled one.
+pub async fn prepare_store(config: &Config, clock: &dyn Clock) -> anyhow::Result<Store> {
+    let store = Store::connect(&config.database)
+        .await
+        .with_context(|| format!("cannot open the database {}", mitsprache_store::redact(&config.database)))?;
+    let applied = store.migrate().await.context("database migration failed")?;
+    if applied > 0 {
+        tracing::info!(applied, "applied database migrations");
+    }
+    if config.catalogue.load_bundled && store.catalogue().is_empty().await? {
+        let doc = bundled::document().map_err(|(path, e)| anyhow::anyhow!("bundled catalogue file {path}: {e}"))?;
+        let summary = store.catalogue().import(&doc, clock.now()).await?;
+        tracing::info!(
+            tools = doc.tools.len(),
+            interfaces = doc.interfaces.len(),
+            created = summary.created,
+            "loaded the bundled catalogue into the empty database"
+        );
+    }
+    Ok(store)
+}
+
+impl App {
+    pub async fn build(config: &Config) -> anyhow::Result<App> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
+        let store = prepare_store(config, clock.as_ref()).await?;
+        let web = WebConfig {
+            editor_token: config.catalogue.editor_token.clone(),
+            secure_cookies: config.public_url.starts_with("https://"),
+        };
+        let state = AppState::new(store, web, clock).await?;
+        let refresh = state.spawn_refresh(Duration::from_secs(config.catalogue.refresh_seconds));
+        let listener =
+            TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+        let address = listener.local_addr()?;
+        Ok(App { state, listener, address, refresh })
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests and closes the store.
+    pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let router = mitsprache_web::router(self.state.clone())
+            .layer(tower_http::trace::TraceLayer::new_for_http())
+            .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                axum::http::StatusCode::REQUEST_TIMEOUT,
+                Duration::from_secs(30),
+            ));
+        tracing::info!(address = %self.address, "mitsprache serves");
+        axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await?;
+        self.refresh.abort();
+        self.state.store().close().await;
+        tracing::info!("mitsprache stopped");
+        Ok(())
+    }
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown requested; finishing open requests");
+}

@@ -1,0 +1,158 @@
+//! Parsing of the marketplace filters, shared by the JSON API and the HTML pages so both accept
+//! the same URLs. A filter may be repeated (`functions=a&functions=b`, as HTML checkboxes send
+//! it) or comma-separated (`functions=a,b`). Unknown values are errors, not silently ignored,
+//! so a mistyped filter never looks like "no tools match".
+
+use crate::error::ApiError;
+use mitsprache_catalogue::{Catalogue, CostBand, LicenceFacet, SortOrder, ToolQuery, WcagLevel};
+
+pub const MAX_QUERY_CHARS: usize = 200;
+pub const MAX_PAGE: usize = 10_000;
+
+/// Key/value pairs of a query string, in order.
+pub fn pairs(raw: Option<&str>) -> Vec<(String, String)> {
+    raw.map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default()
+}
+
+fn invalid(name: &str, message: impl Into<String>) -> ApiError {
+    ApiError::InvalidParameter { name: name.to_owned(), message: message.into() }
+}
+
+fn values<'a>(pairs: &'a [(String, String)], name: &str) -> Vec<&'a str> {
+    pairs
+        .iter()
+        .filter(|(k, _)| k == name)
+        .flat_map(|(_, v)| v.split(','))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+fn single<'a>(pairs: &'a [(String, String)], name: &str) -> Result<Option<&'a str>, ApiError> {
+    let mut found = pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let first = found.next();
+    if found.next().is_some() {
+        return Err(invalid(name, "may be given once"));
+    }
+    Ok(first)
+}
+
+fn number(pairs: &[(String, String)], name: &str, min: usize, max: usize) -> Result<Option<usize>, ApiError> {
+    match single(pairs, name)? {
+        None | Some("") => Ok(None),
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
+            _ => Err(invalid(name, format!("must be a whole number from {min} to {max}"))),
+        },
+    }
+}
+
+pub const TOOL_FILTERS: [&str; 11] = [
+    "q",
+    "functions",
+    "licence",
+    "hosting",
+    "cost",
+    "accessibility",
+    "interfaces",
+    "languages",
+    "sort",
+    "page",
+    "per_page",
+];
+
+/// Reads a tool search from query pairs. `allowed_extra` names further parameters the caller
+/// handles itself (e.g. `lang` on pages); any other name is rejected.
+pub fn tool_query(
+    pairs: &[(String, String)],
+    catalogue: &Catalogue,
+    allowed_extra: &[&str],
+) -> Result<ToolQuery, ApiError> {
+    if let Some((k, _)) =
+        pairs.iter().find(|(k, _)| !TOOL_FILTERS.contains(&k.as_str()) && !allowed_extra.contains(&k.as_str()))
+    {
+        return Err(invalid(k, "is not a known parameter"));
+    }
+    let q = single(pairs, "q")?.map(str::trim).filter(|q| !q.is_empty());
+    if q.is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS) {
+        return Err(invalid("q", format!("may have at most {MAX_QUERY_CHARS} characters")));
+    }
+    let functions = values(pairs, "functions");
+    if let Some(f) = functions.iter().find(|f| catalogue.taxonomy.function(f).is_none()) {
+        return Err(invalid("functions", format!("`{f}` is not a function of the taxonomy")));
+    }
+    let licence = values(pairs, "licence")
+        .into_iter()
+        .map(|v| {
+            LicenceFacet::from_key(v)
+                .ok_or_else(|| invalid("licence", format!("`{v}` is not one of open-source, proprietary, unknown")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let hosting = values(pairs, "hosting");
+    if let Some(h) = hosting.iter().find(|h| !mitsprache_catalogue::search_hosting_keys().contains(h)) {
+        return Err(invalid("hosting", format!("`{h}` is not one of saas, self-hosted, hosted-in-germany")));
+    }
+    let cost = values(pairs, "cost")
+        .into_iter()
+        .map(|v| {
+            CostBand::from_key(v)
+                .ok_or_else(|| invalid("cost", format!("`{v}` is not one of no-fee, low, medium, high, unknown")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let accessibility = match single(pairs, "accessibility")? {
+        None | Some("") => None,
+        Some("A") => Some(WcagLevel::A),
+        Some("AA") => Some(WcagLevel::AA),
+        Some("AAA") => Some(WcagLevel::AAA),
+        Some(v) => return Err(invalid("accessibility", format!("`{v}` is not one of A, AA, AAA"))),
+    };
+    let interfaces = values(pairs, "interfaces");
+    if let Some(i) = interfaces.iter().find(|i| catalogue.interface(i).is_none()) {
+        return Err(invalid("interfaces", format!("`{i}` is not an interface of the catalogue")));
+    }
+    let languages = values(pairs, "languages");
+    if let Some(l) =
+        languages.iter().find(|l| l.len() > 35 || !l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+    {
+        return Err(invalid("languages", format!("`{l}` is not a language tag")));
+    }
+    let sort = match single(pairs, "sort")? {
+        None | Some("") => SortOrder::Relevance,
+        Some(v) => {
+            SortOrder::from_key(v).ok_or_else(|| invalid("sort", "must be one of relevance, name, functions"))?
+        }
+    };
+    Ok(ToolQuery {
+        q: q.map(str::to_owned),
+        functions: functions.into_iter().map(str::to_owned).collect(),
+        licence,
+        hosting: hosting.into_iter().map(str::to_owned).collect(),
+        cost,
+        accessibility,
+        interfaces: interfaces.into_iter().map(str::to_owned).collect(),
+        languages: languages.into_iter().map(str::to_owned).collect(),
+        sort,
+        page: number(pairs, "page", 1, MAX_PAGE)?.unwrap_or(1),
+        per_page: number(pairs, "per_page", 1, ToolQuery::MAX_PER_PAGE)?.unwrap_or(ToolQuery::DEFAULT_PER_PAGE),
+    })
+}
+
+/// The tools to compare: 1 to 4 distinct slugs that exist.
+pub fn compare_slugs(pairs: &[(String, String)], catalogue: &Catalogue) -> Result<Vec<String>, ApiError> {
+    let mut slugs: Vec<String> = Vec::new();
+    for s in values(pairs, "tools") {
+        if !slugs.iter().any(|x| x == s) {
+            slugs.push(s.to_owned());
+        }
+    }
+    if slugs.is_empty() {
+        return Err(invalid("tools", "name one to four tools, e.g. tools=decidim,consul-democracy"));
+    }
+    if slugs.len() > 4 {
+        return Err(invalid("tools", "at most four tools can be compared"));
+    }
+    if let Some(s) = slugs.iter().find(|s| catalogue.tool(s).is_none()) {
+        return Err(invalid("tools", format!("`{s}` is not a tool of the catalogue")));
+    }
+    Ok(slugs)
+}
