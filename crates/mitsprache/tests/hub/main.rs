@@ -1,0 +1,56 @@
+//! The hub end to end, through the real HTTP stack, on SQLite and on PostgreSQL.
+//!
+//! One integration binary for the crate (link time). `TestApp` is built by the same
+//! `App::build` as `mitsprache serve`; every test gets a fresh database (an SQLite file, or a
+//! PostgreSQL schema in the `test` database; set PG_TEST_URL to use another server).
+
+mod api;
+mod cli;
+mod helpers;
+mod openapi;
+mod pages;
+
+use helpers::{Backend, TestApp};
+
+/// Runs each named case once on SQLite and once on PostgreSQL.
+macro_rules! on_both_backends {
+    ($($module:ident :: $case:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() { crate::$module::$case(crate::TestApp::spawn(crate::Backend::Sqlite).await).await })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() { crate::$module::$case(crate::TestApp::spawn(crate::Backend::Postgres).await).await })*
+        }
+    };
+}
+
+on_both_backends! {
+    api::health_check_answers_once_the_hub_serves,
+    api::a_first_start_loads_the_bundled_catalogue,
+    api::search_finds_german_word_forms,
+    api::filters_combine_and_facets_count_the_result,
+    api::paging_is_consistent,
+    api::malformed_parameters_get_problem_details,
+    api::unknown_records_are_404_problem_details,
+    api::writes_need_the_editor_token,
+    api::a_written_tool_is_served_at_once_and_round_trips,
+    api::stale_edits_are_refused,
+    api::invalid_records_are_rejected_with_field_errors,
+    api::bad_bodies_are_rejected_without_touching_the_catalogue,
+    api::an_interface_in_use_cannot_be_deleted,
+    api::the_catalogue_feed_supports_conditional_requests,
+    api::publiccode_is_exported_only_when_the_record_allows_it,
+    api::a_second_instance_sees_writes_after_refresh,
+    pages::the_marketplace_is_german_by_default_and_english_on_request,
+    pages::the_language_choice_is_remembered,
+    pages::search_and_facets_work_without_javascript,
+    pages::a_tool_page_shows_sources_and_unknown_facts,
+    pages::the_comparison_marks_differences,
+    pages::bad_page_requests_get_localized_error_pages,
+    pages::pages_send_security_headers,
+    cli::a_failed_import_changes_nothing,
+    cli::importing_the_same_files_twice_changes_nothing,
+    cli::publiccode_files_update_only_their_fields,
+}
