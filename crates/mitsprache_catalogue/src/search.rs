@@ -97,7 +97,8 @@ impl ToolQuery {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct FacetCount {
     pub key: String,
-    /// Tools in the current result that have this value.
+    /// For licence, cost and accessibility: tools with this value under all other filters.
+    /// For the other groups: tools that remain when this value is selected as well.
     pub count: usize,
 }
 
@@ -327,7 +328,14 @@ pub(crate) fn run<'a>(catalogue: &'a Catalogue, query: &ToolQuery) -> SearchResu
         }),
     }
 
-    let facets = facets(catalogue, hits.iter().map(|h| h.tool));
+    let text_matches: Vec<&Tool> = catalogue
+        .tools()
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| terms.is_empty() || catalogue.index.score(*i, &terms).is_some())
+        .map(|(_, t)| t)
+        .collect();
+    let facets = facets(catalogue, &text_matches, query);
     let total = hits.len();
     let per_page = query.per_page.clamp(1, ToolQuery::MAX_PER_PAGE);
     let page = query.page.max(1);
@@ -335,52 +343,81 @@ pub(crate) fn run<'a>(catalogue: &'a Catalogue, query: &ToolQuery) -> SearchResu
     SearchResult { total, page, per_page, hits, facets }
 }
 
-fn matches_filters(tool: &Tool, q: &ToolQuery) -> bool {
-    q.functions.iter().all(|f| tool.functions.values.contains(f))
-        && (q.licence.is_empty() || q.licence.contains(&LicenceFacet::of(tool)))
-        && q.hosting.iter().all(|h| hosting_has(tool, h))
-        && (q.cost.is_empty() || q.cost.contains(&cost_band(tool)))
-        && q.accessibility.is_none_or(|min| tool.accessibility.as_option().is_some_and(|a| a.claimed_level >= min))
-        && q.interfaces.iter().all(|i| tool.interfaces.iter().any(|l| &l.interface == i))
-        && q.languages.iter().all(|l| languages(tool).contains(l))
+/// The filter groups of a query; facet counts leave out one group at a time.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Group {
+    Functions,
+    Licence,
+    Hosting,
+    Cost,
+    Accessibility,
+    Interfaces,
+    Languages,
 }
 
-fn facets<'a>(catalogue: &Catalogue, tools: impl Iterator<Item = &'a Tool>) -> Facets {
-    let mut functions: BTreeMap<&str, usize> =
-        catalogue.taxonomy.functions.iter().map(|t| (t.key.as_str(), 0)).collect();
-    let mut licence: BTreeMap<&str, usize> = LicenceFacet::ALL.iter().map(|l| (l.key(), 0)).collect();
-    let mut hosting: BTreeMap<&str, usize> = HOSTING_KEYS.iter().map(|k| (*k, 0)).collect();
-    let mut cost: BTreeMap<&str, usize> = CostBand::ALL.iter().map(|b| (b.key(), 0)).collect();
-    let mut accessibility: BTreeMap<&str, usize> =
-        ["A", "AA", "AAA", "none", "unknown"].iter().map(|k| (*k, 0)).collect();
-    let mut interfaces: BTreeMap<&str, usize> = catalogue.interfaces().iter().map(|i| (i.slug.as_str(), 0)).collect();
+fn matches_filters(tool: &Tool, q: &ToolQuery) -> bool {
+    matches_except(tool, q, None)
+}
+
+fn matches_except(tool: &Tool, q: &ToolQuery, skip: Option<Group>) -> bool {
+    let on = |g: Group| skip != Some(g);
+    (!on(Group::Functions) || q.functions.iter().all(|f| tool.functions.values.contains(f)))
+        && (!on(Group::Licence) || q.licence.is_empty() || q.licence.contains(&LicenceFacet::of(tool)))
+        && (!on(Group::Hosting) || q.hosting.iter().all(|h| hosting_has(tool, h)))
+        && (!on(Group::Cost) || q.cost.is_empty() || q.cost.contains(&cost_band(tool)))
+        && (!on(Group::Accessibility)
+            || q.accessibility.is_none_or(|min| tool.accessibility.as_option().is_some_and(|a| a.claimed_level >= min)))
+        && (!on(Group::Interfaces) || q.interfaces.iter().all(|i| tool.interfaces.iter().any(|l| &l.interface == i)))
+        && (!on(Group::Languages) || q.languages.iter().all(|l| languages(tool).contains(l)))
+}
+
+/// Facet counts. Values within the licence, cost and accessibility groups are alternatives, so
+/// each of those groups is counted under all other filters but not its own ("how many tools have
+/// this value"); in the groups whose values must all hold the count includes the group's own
+/// selection ("how many tools remain if this is ticked too").
+fn facets(catalogue: &Catalogue, text_matches: &[&Tool], q: &ToolQuery) -> Facets {
+    let pool = |skip: Option<Group>| text_matches.iter().copied().filter(move |t| matches_except(t, q, skip));
+    let list = |counts: BTreeMap<&str, usize>, order: &[&str]| -> Vec<FacetCount> {
+        order.iter().map(|k| FacetCount { key: (*k).to_owned(), count: counts.get(k).copied().unwrap_or(0) }).collect()
+    };
+
+    let mut functions: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut hosting: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut interfaces: BTreeMap<&str, usize> = BTreeMap::new();
     let mut langs: BTreeMap<String, usize> = BTreeMap::new();
-    for tool in tools {
+    for tool in pool(None) {
         for f in &tool.functions.values {
-            if let Some(c) = functions.get_mut(f.as_str()) {
-                *c += 1;
-            }
+            *functions.entry(f.as_str()).or_default() += 1;
         }
-        *licence.entry(LicenceFacet::of(tool).key()).or_default() += 1;
         for k in HOSTING_KEYS {
             if hosting_has(tool, k) {
                 *hosting.entry(k).or_default() += 1;
             }
         }
-        *cost.entry(cost_band(tool).key()).or_default() += 1;
-        *accessibility.entry(accessibility_key(tool)).or_default() += 1;
         for l in &tool.interfaces {
-            if let Some(c) = interfaces.get_mut(l.interface.as_str()) {
-                *c += 1;
-            }
+            *interfaces.entry(l.interface.as_str()).or_default() += 1;
         }
         for l in languages(tool) {
             *langs.entry(l.clone()).or_default() += 1;
         }
     }
-    let list = |m: BTreeMap<&str, usize>, order: &[&str]| -> Vec<FacetCount> {
-        order.iter().map(|k| FacetCount { key: (*k).to_owned(), count: m.get(k).copied().unwrap_or(0) }).collect()
-    };
+    let mut licence: BTreeMap<&str, usize> = BTreeMap::new();
+    for tool in pool(Some(Group::Licence)) {
+        *licence.entry(LicenceFacet::of(tool).key()).or_default() += 1;
+    }
+    let mut cost: BTreeMap<&str, usize> = BTreeMap::new();
+    for tool in pool(Some(Group::Cost)) {
+        *cost.entry(cost_band(tool).key()).or_default() += 1;
+    }
+    let mut accessibility: BTreeMap<&str, usize> = BTreeMap::new();
+    for tool in pool(Some(Group::Accessibility)) {
+        *accessibility.entry(accessibility_key(tool)).or_default() += 1;
+    }
+    // Languages offered by tools in the result, plus any the query asks for.
+    for l in &q.languages {
+        langs.entry(l.clone()).or_default();
+    }
+
     let function_order: Vec<&str> = catalogue.taxonomy.functions.iter().map(|t| t.key.as_str()).collect();
     let interface_order: Vec<&str> = catalogue.interfaces().iter().map(|i| i.slug.as_str()).collect();
     let licence_order: Vec<&str> = LicenceFacet::ALL.iter().map(|l| l.key()).collect();

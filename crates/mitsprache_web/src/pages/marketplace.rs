@@ -71,6 +71,11 @@ fn licence_label(t: &Messages, f: LicenceFacet) -> String {
     t.get(&format!("licence.{}", f.key())).to_owned()
 }
 
+/// SPDX identifiers as they are, except the marker for closed software, which people read as a word.
+fn licence_text(t: &Messages, l: &mitsprache_catalogue::Licence) -> String {
+    if l.spdx.starts_with("LicenseRef-") { licence_label(t, LicenceFacet::Proprietary) } else { l.spdx.clone() }
+}
+
 fn cost_label(t: &Messages, b: CostBand) -> String {
     t.get(&format!("cost.{}", b.key())).to_owned()
 }
@@ -113,7 +118,8 @@ pub async fn list_page(State(state): State<AppState>, lang: Lang, RawQuery(raw):
     let result = catalogue.search(&query);
 
     let checked = |param: &str, value: &str| {
-        pairs.iter().filter(|(k, _)| k == param).flat_map(|(_, v)| v.split(',')).any(|v| v.trim() == value)
+        let mut given = pairs.iter().filter(|(k, _)| k == param).flat_map(|(_, v)| v.split(',')).map(str::trim);
+        if value.is_empty() { given.all(str::is_empty) } else { given.any(|v| v == value) }
     };
     let group =
         |param: &'static str, legend: &str, input: &'static str, options: Vec<(String, String, usize)>| FacetGroup {
@@ -171,10 +177,10 @@ pub async fn list_page(State(state): State<AppState>, lang: Lang, RawQuery(raw):
             "accessibility",
             "facet.accessibility",
             "radio",
-            // "at least" levels: the count is of tools claiming that level or more.
-            ["AA", "A"]
-                .iter()
-                .map(|level| {
+            // "at least" levels: the count is of tools claiming that level or more. The empty
+            // choice lets a person clear the radio group without JavaScript.
+            std::iter::once((String::new(), t.get("accessibility.any").to_owned(), result.total))
+                .chain(["AA", "A"].iter().map(|level| {
                     let at_least = match *level {
                         "AA" => ["AA", "AAA"].as_slice(),
                         _ => ["A", "AA", "AAA"].as_slice(),
@@ -182,7 +188,7 @@ pub async fn list_page(State(state): State<AppState>, lang: Lang, RawQuery(raw):
                     let count =
                         f.accessibility.iter().filter(|c| at_least.contains(&c.key.as_str())).map(|c| c.count).sum();
                     ((*level).to_owned(), t.fmt("accessibility.at-least", &[("level", level)]), count)
-                })
+                }))
                 .collect(),
         ),
         group(
@@ -225,7 +231,7 @@ pub async fn list_page(State(state): State<AppState>, lang: Lang, RawQuery(raw):
                     .iter()
                     .filter_map(|k| catalogue.taxonomy.function(k).map(|t| t.label.get(locale).to_owned()))
                     .collect(),
-                licence: Value::of(t, &tool.licence, |l| l.spdx.clone()),
+                licence: Value::of(t, &tool.licence, |l| licence_text(t, l)),
                 cost: cost_label(t, cost_band(tool)),
             }
         })
@@ -370,7 +376,7 @@ fn sections(catalogue: &Catalogue, tool: &Tool, t: &Messages, locale: Locale) ->
             id: "licence",
             title: t.get("section.licence").to_owned(),
             rows: vec![
-                row(t, "field.licence", Value::text(&l.spdx)),
+                row(t, "field.licence", Value::text(licence_text(t, l))),
                 row(t, "field.open-source", Value::text(view::yes_no(t, l.open_source))),
             ],
             source: Some(Source::of(t, &l.sourced)),

@@ -1,0 +1,111 @@
+// Every page of the hub in German and English, in headless Chromium: zero WCAG 2.1 A/AA
+// violations reported by axe-core, no request to any host but the hub, and keyboard use.
+// Run by scripts/test with HUB_URL pointing at a running hub.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const HUB = process.env.HUB_URL ?? 'http://127.0.0.1:8080';
+const HUB_HOST = new URL(HUB).host;
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+let browser;
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
+      '--no-first-run', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+async function json(path) {
+  const r = await fetch(HUB + path);
+  assert.equal(r.status, 200, path);
+  return r.json();
+}
+
+/** Pages to audit: every marketplace page there is, plus error pages. */
+async function pages() {
+  const tools = (await json('/api/v1/tools?per_page=100')).items.map((t) => t.slug);
+  const interfaces = (await json('/api/v1/interfaces')).map((i) => i.slug);
+  return [
+    '/marktplatz',
+    '/marktplatz?q=B%C3%BCrgerhaushalt&functions=participatory-budgeting&licence=open-source',
+    '/marktplatz?q=nichts-passt-hierzu',
+    '/marktplatz?per_page=5&page=2&sort=name',
+    '/marktplatz/schnittstellen',
+    '/marktplatz/vergleich?tools=decidim,consul-democracy,go-vocal,limesurvey',
+    '/marktplatz/werkzeuge/gibt-es-nicht',
+    '/marktplatz?page=0',
+    ...tools.map((s) => `/marktplatz/werkzeuge/${s}`),
+    ...interfaces.map((s) => `/marktplatz/schnittstellen/${s}`),
+  ];
+}
+
+async function audit(path, locale) {
+  // bypassCSP only lets the test inject axe; the page itself runs no script.
+  const context = await browser.newContext({ locale, extraHTTPHeaders: { 'accept-language': locale }, bypassCSP: true });
+  const page = await context.newPage();
+  const foreign = [];
+  page.on('request', (req) => {
+    const url = new URL(req.url());
+    if (url.protocol !== 'data:' && url.host !== HUB_HOST) foreign.push(req.url());
+  });
+  await page.goto(HUB + path, { waitUntil: 'load' });
+  assert.equal(await page.getAttribute('html', 'lang'), locale, `${path} lang`);
+  await page.addScriptTag({ content: AXE });
+  const result = await page.evaluate(() =>
+    // eslint-disable-next-line no-undef
+    axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
+  await context.close();
+  const violations = result.violations.map((v) =>
+    `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('\n    ')}`);
+  assert.deepEqual(violations, [], `${path} [${locale}] has accessibility violations`);
+  assert.deepEqual(foreign, [], `${path} [${locale}] requested other hosts`);
+  return result.passes.length;
+}
+
+test('every page has no WCAG 2.1 A/AA violations and loads nothing from other hosts', async (t) => {
+  for (const path of await pages()) {
+    for (const locale of ['de', 'en']) {
+      await t.test(`${path} [${locale}]`, async () => {
+        const passes = await audit(path, locale);
+        assert.ok(passes > 10, 'axe ran its rules');
+      });
+    }
+  }
+});
+
+test('the marketplace can be used with the keyboard alone', async () => {
+  const context = await browser.newContext({ locale: 'de' });
+  const page = await context.newPage();
+  await page.goto(HUB + '/marktplatz');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.className), 'skip-link', 'first Tab reaches the skip link');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'main', 'the skip link moves focus to the content');
+  // Tab to the search box, type, submit with Enter.
+  for (let i = 0; i < 10 && (await page.evaluate(() => document.activeElement?.id)) !== 'q'; i++) {
+    await page.keyboard.press('Tab');
+  }
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'q', 'the search box is reachable by Tab');
+  await page.keyboard.type('Mängelmelder');
+  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+  assert.match(page.url(), /q=M%C3%A4ngelmelder/);
+  assert.ok(await page.locator('a[href="/marktplatz/werkzeuge/maengelmelder"]').count() > 0);
+  // Tick a tool for comparison with Space and submit.
+  await page.focus('#cmp-maengelmelder');
+  await page.keyboard.press('Space');
+  assert.ok(await page.isChecked('#cmp-maengelmelder'));
+  if (process.env.SCREENSHOT_DIR) await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/marktplatz.png`, fullPage: true });
+  await context.close();
+});
