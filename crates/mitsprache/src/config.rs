@@ -129,10 +129,10 @@ impl Config {
                 mitsprache_store::redact(&self.database)
             );
         }
-        if let Some(token) = &self.catalogue.editor_token {
-            if token.len() < 16 {
-                bail!("key `catalogue.editor_token`: must have at least 16 characters");
-            }
+        if let Some(token) = &self.catalogue.editor_token
+            && token.len() < 16
+        {
+            bail!("key `catalogue.editor_token`: must have at least 16 characters");
         }
         if self.catalogue.refresh_seconds == 0 {
             bail!("key `catalogue.refresh_seconds`: must be at least 1");

@@ -13,12 +13,14 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Tool {
-    #[schema(value_type = String, example = "decidim")]
+    #[schema(value_type = String, example = "decidim", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 64)]
     pub slug: Slug,
+    #[schema(min_length = 1)]
     pub name: String,
     pub vendor: Vendor,
     pub short_description: LocalizedText,
     pub description: LocalizedText,
+    #[schema(pattern = r"^https?://\S+$")]
     pub website: String,
     /// Public source repository; `unknown` when not found, `null` when the tool is closed source.
     #[schema(schema_with = known_opt_string)]
@@ -54,6 +56,7 @@ pub struct Tool {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Vendor {
+    #[schema(min_length = 1)]
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
@@ -297,11 +300,13 @@ pub struct Reference {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Interface {
-    #[schema(value_type = String, example = "open311-georeport-v2")]
+    #[schema(value_type = String, example = "open311-georeport-v2", pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 64)]
     pub slug: Slug,
+    #[schema(min_length = 1)]
     pub name: String,
     pub kind: InterfaceKind,
     pub description: LocalizedText,
+    #[schema(pattern = r"^https?://\S+$")]
     pub specification_url: String,
     /// The direction data usually flows, seen from the tool that implements it.
     pub direction: Direction,

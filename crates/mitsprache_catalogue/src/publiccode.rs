@@ -79,21 +79,21 @@ pub fn check(text: &str) -> Result<Vec<String>, PubliccodeError> {
             _ => errors.push("`publiccodeYmlVersion` must be a supported version string such as \"0.7\"".into()),
         }
     }
-    if let Some(url) = get(&doc, &["url"]) {
-        if !url.as_str().is_some_and(is_url) {
-            errors.push("`url` must be the URL of the source repository".into());
-        }
+    if let Some(url) = get(&doc, &["url"])
+        && !url.as_str().is_some_and(is_url)
+    {
+        errors.push("`url` must be the URL of the source repository".into());
     }
-    if let Some(p) = get(&doc, &["platforms"]) {
-        if p.as_sequence().is_none_or(|s| s.is_empty()) {
-            errors.push("`platforms` must be a non-empty list".into());
-        }
+    if let Some(p) = get(&doc, &["platforms"])
+        && p.as_sequence().is_none_or(|s| s.is_empty())
+    {
+        errors.push("`platforms` must be a non-empty list".into());
     }
     let enum_check = |errors: &mut Vec<String>, path: &[&str], allowed: &[&str]| {
-        if let Some(v) = get(&doc, path) {
-            if !v.as_str().is_some_and(|s| allowed.contains(&s)) {
-                errors.push(format!("`{}` must be one of {}", path.join("/"), allowed.join(", ")));
-            }
+        if let Some(v) = get(&doc, path)
+            && !v.as_str().is_some_and(|s| allowed.contains(&s))
+        {
+            errors.push(format!("`{}` must be one of {}", path.join("/"), allowed.join(", ")));
         }
     };
     enum_check(&mut errors, &["developmentStatus"], &DEVELOPMENT_STATUS);
@@ -122,20 +122,20 @@ pub fn check(text: &str) -> Result<Vec<String>, PubliccodeError> {
         }
         _ => {}
     }
-    if let Some(l) = get(&doc, &["localisation", "availableLanguages"]) {
-        if l.as_sequence().is_none_or(|s| s.is_empty() || s.iter().any(|x| x.as_str().is_none())) {
-            errors.push("`localisation/availableLanguages` must be a non-empty list of language tags".into());
-        }
+    if let Some(l) = get(&doc, &["localisation", "availableLanguages"])
+        && l.as_sequence().is_none_or(|s| s.is_empty() || s.iter().any(|x| x.as_str().is_none()))
+    {
+        errors.push("`localisation/availableLanguages` must be a non-empty list of language tags".into());
     }
-    if let Some(v) = get(&doc, &["localisation", "localisationReady"]) {
-        if !v.is_bool() {
-            errors.push("`localisation/localisationReady` must be true or false".into());
-        }
+    if let Some(v) = get(&doc, &["localisation", "localisationReady"])
+        && !v.is_bool()
+    {
+        errors.push("`localisation/localisationReady` must be true or false".into());
     }
-    if let Some(license) = get(&doc, &["legal", "license"]) {
-        if license.as_str().is_none_or(|s| s.trim().is_empty()) {
-            errors.push("`legal/license` must be an SPDX expression".into());
-        }
+    if let Some(license) = get(&doc, &["legal", "license"])
+        && license.as_str().is_none_or(|s| s.trim().is_empty())
+    {
+        errors.push("`legal/license` must be an SPDX expression".into());
     }
     if let Some(date) = get(&doc, &["releaseDate"]) {
         let ok = date
@@ -150,10 +150,10 @@ pub fn check(text: &str) -> Result<Vec<String>, PubliccodeError> {
             let mut complete = false;
             for (lang, d) in langs {
                 let lang = lang.as_str().unwrap_or("?");
-                if let Some(short) = get_str(d, &["shortDescription"]) {
-                    if short.chars().count() > 150 {
-                        errors.push(format!("`description/{lang}/shortDescription` must have at most 150 characters"));
-                    }
+                if let Some(short) = get_str(d, &["shortDescription"])
+                    && short.chars().count() > 150
+                {
+                    errors.push(format!("`description/{lang}/shortDescription` must have at most 150 characters"));
                 }
                 if let Some(long) = get_str(d, &["longDescription"]) {
                     let n = long.chars().count();
@@ -302,7 +302,7 @@ pub fn slugify(name: &str) -> Option<Slug> {
         }
     }
     let out = out.trim_end_matches('-');
-    Slug::parse(&out.chars().take(Slug::MAX_LEN).collect::<String>().trim_end_matches('-').to_owned()).ok()
+    Slug::parse(out.chars().take(Slug::MAX_LEN).collect::<String>().trim_end_matches('-')).ok()
 }
 
 /// Writes the tool as publiccode.yml. Fails, naming the fields, when the record lacks something

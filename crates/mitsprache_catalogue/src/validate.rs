@@ -91,10 +91,10 @@ fn validate_tool(tool: &Tool, taxonomy: &Taxonomy, interfaces: &HashSet<&str>, e
             ("hours_moderator", &t.hours_moderator),
             ("hours_citizen", &t.hours_citizen),
         ] {
-            if let Some(h) = hours.as_option() {
-                if !h.is_finite() || *h < 0.0 {
-                    e.push(&format!("training.{field}"), "must be a number of hours ≥ 0");
-                }
+            if let Some(h) = hours.as_option()
+                && (!h.is_finite() || *h < 0.0)
+            {
+                e.push(&format!("training.{field}"), "must be a number of hours ≥ 0");
             }
         }
     }
@@ -141,10 +141,10 @@ fn validate_tool(tool: &Tool, taxonomy: &Taxonomy, interfaces: &HashSet<&str>, e
 
 fn check_costs(c: &Costs, e: &mut Errors<'_>) {
     for (field, range) in [("one_time_eur", &c.one_time_eur), ("yearly_eur", &c.yearly_eur)] {
-        if let Some(r) = range.as_option() {
-            if !(r.min.is_finite() && r.max.is_finite()) || r.min < 0.0 || r.min > r.max {
-                e.push(&format!("costs.{field}"), "must be a range with 0 ≤ min ≤ max");
-            }
+        if let Some(r) = range.as_option()
+            && (!(r.min.is_finite() && r.max.is_finite()) || r.min < 0.0 || r.min > r.max)
+        {
+            e.push(&format!("costs.{field}"), "must be a range with 0 ≤ min ≤ max");
         }
     }
 }
@@ -179,9 +179,9 @@ impl Errors<'_> {
     }
 
     fn url(&mut self, field: &str, value: &str) {
-        let ok = (value.starts_with("https://") || value.starts_with("http://"))
-            && value.len() > "https://x".len()
-            && !value.contains(char::is_whitespace);
+        // The same rule as the `^https?://\S+$` pattern in the OpenAPI document.
+        let rest = value.strip_prefix("https://").or_else(|| value.strip_prefix("http://"));
+        let ok = rest.is_some_and(|r| !r.is_empty()) && !value.contains(char::is_whitespace);
         if !ok {
             self.push(field, "must be an http(s) URL");
         }

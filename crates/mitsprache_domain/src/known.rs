@@ -52,10 +52,10 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Known<T> {
         // Buffer the value once: "unknown" is a marker only where T itself is not a string that
         // could legitimately say "unknown"; no catalogue field has such a value.
         let value = serde_value::Value::deserialize(deserializer)?;
-        if let serde_value::Value::String(s) = &value {
-            if s == "unknown" {
-                return Ok(Known::Unknown);
-            }
+        if let serde_value::Value::String(s) = &value
+            && s == "unknown"
+        {
+            return Ok(Known::Unknown);
         }
         T::deserialize(value).map(Known::Known).map_err(serde::de::Error::custom)
     }
@@ -66,6 +66,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Known<T> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Sourced {
     /// URL of the public page or file the facts were taken from.
+    #[schema(pattern = r"^https?://\S+$")]
     pub source: String,
     /// The day the source was read (YYYY-MM-DD).
     #[serde(with = "iso_date")]

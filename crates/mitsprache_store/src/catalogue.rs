@@ -258,10 +258,10 @@ async fn put<T: serde::Serialize>(
         Some(row) => {
             let doc: String = row.try_get(0)?;
             let version: i64 = row.try_get(1)?;
-            if let Some(expected) = expected {
-                if expected != version {
-                    return Err(StoreError::Conflict(format!("{slug} is at version {version}, not {expected}")));
-                }
+            if let Some(expected) = expected
+                && expected != version
+            {
+                return Err(StoreError::Conflict(format!("{slug} is at version {version}, not {expected}")));
             }
             if same(&doc, &value) {
                 return Ok(WriteOutcome::Unchanged);

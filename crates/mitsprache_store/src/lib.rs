@@ -122,13 +122,13 @@ fn sqlite_url(url: &str) -> Result<String, StoreError> {
         // Every pooled connection would get its own empty in-memory database.
         return Err(StoreError::UnsupportedUrl("sqlite in-memory databases are not supported; use a file".into()));
     }
-    if let Some(parent) = std::path::Path::new(path).parent() {
-        if !parent.as_os_str().is_empty() {
-            std::fs::create_dir_all(parent).map_err(|e| StoreError::Migration {
-                name: "create database folder".into(),
-                message: format!("{}: {e}", parent.display()),
-            })?;
-        }
+    if let Some(parent) = std::path::Path::new(path).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent).map_err(|e| StoreError::Migration {
+            name: "create database folder".into(),
+            message: format!("{}: {e}", parent.display()),
+        })?;
     }
     let query = if query.contains("mode=") {
         query.to_owned()

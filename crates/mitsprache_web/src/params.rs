@@ -39,7 +39,7 @@ fn single<'a>(pairs: &'a [(String, String)], name: &str) -> Result<Option<&'a st
 
 fn number(pairs: &[(String, String)], name: &str, min: usize, max: usize) -> Result<Option<usize>, ApiError> {
     match single(pairs, name)? {
-        None | Some("") => Ok(None),
+        None => Ok(None),
         Some(v) => match v.parse::<usize>() {
             Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
             _ => Err(invalid(name, format!("must be a whole number from {min} to {max}"))),
@@ -111,9 +111,7 @@ pub fn tool_query(
         return Err(invalid("interfaces", format!("`{i}` is not an interface of the catalogue")));
     }
     let languages = values(pairs, "languages");
-    if let Some(l) =
-        languages.iter().find(|l| l.len() > 35 || !l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
-    {
+    if let Some(l) = languages.iter().find(|l| !is_language_tag(l)) {
         return Err(invalid("languages", format!("`{l}` is not a language tag")));
     }
     let sort = match single(pairs, "sort")? {
@@ -135,6 +133,15 @@ pub fn tool_query(
         page: number(pairs, "page", 1, MAX_PAGE)?.unwrap_or(1),
         per_page: number(pairs, "per_page", 1, ToolQuery::MAX_PER_PAGE)?.unwrap_or(ToolQuery::DEFAULT_PER_PAGE),
     })
+}
+
+/// A BCP 47 tag in the shape the catalogue uses: a 2–3 letter language, then subtags of 1–8
+/// letters or digits (`de`, `pt-BR`, `ca-ES-valencia`). Mirrors the pattern in the OpenAPI document.
+fn is_language_tag(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let primary_ok =
+        parts.next().is_some_and(|p| (2..=3).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphabetic()));
+    primary_ok && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
 /// The tools to compare: 1 to 4 distinct slugs that exist.

@@ -26,6 +26,14 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
         license(name = "EUPL-1.2", identifier = "EUPL-1.2"),
     ),
     tags((name = "catalogue", description = "Marketplace: tools, interfaces and the function taxonomy")),
+    // Types reached only through the `Known<T>` schema helpers, which reference but cannot
+    // register them.
+    components(schemas(
+        mitsprache_catalogue::WcagLevel,
+        mitsprache_catalogue::CostModel,
+        mitsprache_catalogue::Sourced,
+        mitsprache_catalogue::LocalizedText,
+    )),
     modifiers(&EditorToken),
 )]
 struct ApiDoc;

@@ -1,6 +1,6 @@
 //! `TestApp`: a running hub on port 0 with its own database, and a client for it.
 
-use mitsprache::config::Config;
+use mitsprache::config::{CatalogueConfig, Config};
 use mitsprache::startup::App;
 use mitsprache_domain::FixedClock;
 use std::sync::Arc;
@@ -74,11 +74,17 @@ impl TestApp {
     }
 
     async fn spawn_on(backend: Backend, database: String, dir: tempfile::TempDir) -> TestApp {
-        let mut config = Config::default();
-        config.listen = "127.0.0.1:0".parse().expect("address");
-        config.database = database;
-        config.catalogue.editor_token = Some(EDITOR_TOKEN.into());
-        config.catalogue.refresh_seconds = 1;
+        let defaults = Config::default();
+        let config = Config {
+            listen: "127.0.0.1:0".parse().expect("address"),
+            database,
+            catalogue: CatalogueConfig {
+                editor_token: Some(EDITOR_TOKEN.into()),
+                refresh_seconds: 1,
+                ..defaults.catalogue
+            },
+            ..defaults
+        };
         let clock = Arc::new(FixedClock(time::macros::datetime!(2026-11-26 12:00 UTC)));
         let app = App::build_with_clock(&config, clock).await.expect("the hub starts");
         let address = format!("http://{}", app.address);

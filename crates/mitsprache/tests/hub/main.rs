@@ -4,6 +4,10 @@
 //! `App::build` as `mitsprache serve`; every test gets a fresh database (an SQLite file, or a
 //! PostgreSQL schema in the `test` database; set PG_TEST_URL to use another server).
 
+// Test cases are plain async functions called from generated #[test]s, which clippy's
+// allow-unwrap-in-tests does not see; in tests a failed unwrap is the failure message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod api;
 mod cli;
 mod helpers;

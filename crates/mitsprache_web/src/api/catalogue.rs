@@ -18,28 +18,39 @@ use mitsprache_store::WriteOutcome;
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
-/// Query parameters of the tool list. List values may be repeated or comma-separated.
+/// Query parameters of the tool list. List values may be repeated or comma-separated; an empty
+/// value means "no filter", as an HTML form sends it.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)] // Documents the parameters; parsing is in `params::tool_query`.
 pub struct ToolListParams {
     /// Full-text search; German word forms match ("Bürgerhaushalte" finds "Bürgerhaushalt").
+    #[param(max_length = 200)]
     q: Option<String>,
     /// Function keys that must all be present, e.g. `participatory-budgeting,map-contributions`.
+    /// A key that is not in the taxonomy is rejected (400), so a typo never reads as "no tools".
+    #[param(pattern = r"^([a-z0-9-]+(,[a-z0-9-]+)*)?$")]
     functions: Option<String>,
     /// Any of `open-source`, `proprietary`, `unknown`.
+    #[param(pattern = r"^((open-source|proprietary|unknown)(,(open-source|proprietary|unknown))*)?$")]
     licence: Option<String>,
     /// Hosting options that must all be offered: `saas`, `self-hosted`, `hosted-in-germany`.
+    #[param(pattern = r"^((saas|self-hosted|hosted-in-germany)(,(saas|self-hosted|hosted-in-germany))*)?$")]
     hosting: Option<String>,
     /// Any of the cost bands `no-fee`, `low`, `medium`, `high`, `unknown`.
+    #[param(pattern = r"^((no-fee|low|medium|high|unknown)(,(no-fee|low|medium|high|unknown))*)?$")]
     cost: Option<String>,
     /// Claimed accessibility at least `A`, `AA` or `AAA`.
+    #[param(pattern = "^(A|AA|AAA)?$")]
     accessibility: Option<String>,
-    /// Interface slugs that must all be implemented.
+    /// Interface slugs that must all be implemented; an unknown slug is rejected (400).
+    #[param(pattern = r"^([a-z0-9-]+(,[a-z0-9-]+)*)?$")]
     interfaces: Option<String>,
     /// Language tags that must all be offered.
+    #[param(pattern = r"^([A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*(,[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*)*)?$")]
     languages: Option<String>,
     /// `relevance` (default), `name` or `functions`.
+    #[param(pattern = "^(relevance|name|functions)?$")]
     sort: Option<String>,
     /// Page number, from 1.
     #[param(minimum = 1, maximum = 10000)]
@@ -177,7 +188,7 @@ pub async fn get_tool(State(state): State<AppState>, Path(slug): Path<String>) -
 #[utoipa::path(get, path = "/api/v1/tools/{slug}/publiccode.yml", tag = "catalogue",
     params(("slug" = String, Path, description = "Slug of the tool")),
     responses(
-        (status = 200, description = "publiccode.yml that passes the standard's rules", body = String, content_type = "application/yaml"),
+        (status = 200, description = "publiccode.yml that passes the standard's rules", content_type = "application/yaml"),
         (status = 404, description = "No such tool", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The record lacks facts the standard requires (e.g. a public repository)", body = Problem, content_type = "application/problem+json"),
     ))]
