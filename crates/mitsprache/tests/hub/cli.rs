@@ -69,3 +69,105 @@ pub async fn publiccode_files_update_only_their_fields(app: TestApp) {
         assert_eq!(after[kept], decidim[kept], "{kept} is not in publiccode.yml and must stay");
     }
 }
+
+// ---------------------------------------------------------------- the binary as a process
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+fn hub() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mitsprache"));
+    // The test process's own MITSPRACHE_ variables must not leak into the hub under test.
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("MITSPRACHE_")) {
+        cmd.env_remove(k);
+    }
+    cmd
+}
+
+#[test]
+fn sigterm_stops_the_hub_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/hub.db", dir.path().display());
+    let mut child = hub()
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", &db])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let address = loop {
+        let line = lines.next().expect("the hub logs its address").unwrap();
+        if let Some(rest) = line.split("address=").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    let health = std::net::TcpStream::connect(&address);
+    assert!(health.is_ok(), "the hub accepts connections at {address}");
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "exit status {exit:?}; log: {rest:?}");
+    assert!(rest.iter().any(|l| l.contains("mitsprache stopped")), "{rest:?}");
+}
+
+#[test]
+fn a_wrong_configuration_value_stops_start_up_naming_the_key() {
+    let out = hub().args(["serve"]).env("MITSPRACHE_LISTEN", "everywhere").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("key `listen`"), "{stderr}");
+    let out = hub().args(["serve", "--database", "mysql://localhost/x"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("key `database`"));
+}
+
+#[test]
+fn migrate_applies_each_migration_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/hub.db", dir.path().display());
+    let first = hub().args(["migrate", "--database", &db]).output().unwrap();
+    assert!(first.status.success());
+    assert_eq!(String::from_utf8_lossy(&first.stdout), "1 migration(s) applied\n");
+    let second = hub().args(["migrate", "--database", &db]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&second.stdout), "0 migration(s) applied\n");
+}
+
+#[test]
+fn the_catalogue_exports_as_json_and_as_publiccode() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/hub.db", dir.path().display());
+    let json = hub().args(["catalogue", "export", "--database", &db]).output().unwrap();
+    assert!(json.status.success(), "{}", String::from_utf8_lossy(&json.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(doc["tools"].as_array().unwrap().len() >= 15);
+    // The export is an import file: importing it into a fresh hub changes nothing there.
+    let file = dir.path().join("catalogue.json");
+    std::fs::write(&file, &json.stdout).unwrap();
+    let again = hub().args(["catalogue", "import", file.to_str().unwrap(), "--database", &db]).output().unwrap();
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("0 created, 0 updated"),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+
+    let folder = dir.path().join("publiccode");
+    let pc = hub()
+        .args([
+            "catalogue",
+            "export",
+            "--format",
+            "publiccode",
+            "--output",
+            folder.to_str().unwrap(),
+            "--database",
+            &db,
+        ])
+        .output()
+        .unwrap();
+    assert!(pc.status.success());
+    let report = String::from_utf8_lossy(&pc.stdout);
+    assert!(report.contains("go-vocal: "), "closed-source tools are listed as skipped: {report}");
+    let decidim = std::fs::read_to_string(folder.join("decidim.publiccode.yml")).unwrap();
+    assert_eq!(mitsprache_catalogue::publiccode::check(&decidim).unwrap(), Vec::<String>::new());
+}
