@@ -12,7 +12,7 @@ duration=${1:-10}
 connections=${2:-32}
 
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
-cargo build --release --locked -p mitsprache >/dev/null
+cargo build --release --locked --quiet -p mitsprache
 
 work=$(mktemp -d)
 taskset -c 0 target/release/mitsprache serve --listen 127.0.0.1:0 --database "sqlite://$work/hub.db" >"$work/hub.log" 2>&1 &

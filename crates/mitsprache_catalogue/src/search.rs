@@ -169,11 +169,28 @@ fn languages(tool: &Tool) -> &[String] {
     tool.languages.as_option().map_or(&[], |l| &l.values)
 }
 
-/// Per tool, its indexed words (stems) with the weight of the field they came from.
+/// Field weights: name 4, functions 3, vendor/short description/process types/interfaces 2,
+/// the rest 1.
+const WEIGHTS: [f32; 4] = [4.0, 3.0, 2.0, 1.0];
+
+/// One tool's indexed words (stems). Exact matches are a hash lookup; matches inside longer
+/// words (German compounds) are one substring scan per weight over the words of that weight
+/// joined by a separator that no stem contains, so a query term costs a handful of scans per
+/// tool instead of one per indexed word.
+#[derive(Debug, Default)]
+struct Doc {
+    exact: HashMap<String, f32>,
+    joined: [String; 4],
+}
+
+/// Per tool (in catalogue order) its words, and the key the name sort uses.
 #[derive(Debug, Default)]
 pub(crate) struct SearchIndex {
-    docs: Vec<Vec<(String, f32)>>,
+    docs: Vec<Doc>,
+    name_keys: Vec<String>,
 }
+
+const SEPARATOR: char = '\u{1}';
 
 struct Analyzer {
     de: Stemmer,
@@ -186,11 +203,13 @@ const STOPWORDS: &[&str] = &[
     "at", "by", "is", "ist",
 ];
 
-impl Analyzer {
-    fn new() -> Analyzer {
-        Analyzer { de: Stemmer::create(Algorithm::German), en: Stemmer::create(Algorithm::English) }
-    }
+/// Built once per process: creating the stemmers per request showed up in the profile.
+static ANALYZER: std::sync::LazyLock<Analyzer> = std::sync::LazyLock::new(|| Analyzer {
+    de: Stemmer::create(Algorithm::German),
+    en: Stemmer::create(Algorithm::English),
+});
 
+impl Analyzer {
     fn words(text: &str) -> impl Iterator<Item = String> + '_ {
         text.split(|c: char| !c.is_alphanumeric())
             .filter(|w| w.chars().count() >= 2)
@@ -220,7 +239,7 @@ fn fold(s: &str) -> String {
 
 impl SearchIndex {
     pub(crate) fn build(taxonomy: &Taxonomy, tools: &[Tool], interfaces: &[Interface]) -> SearchIndex {
-        let analyzer = Analyzer::new();
+        let analyzer = &*ANALYZER;
         let docs = tools
             .iter()
             .map(|tool| {
@@ -265,31 +284,37 @@ impl SearchIndex {
                 for r in &tool.references {
                     add(&r.name, 1.0);
                 }
-                let mut list: Vec<(String, f32)> = words.into_iter().collect();
-                list.sort_by(|a, b| a.0.cmp(&b.0));
-                list
+                let mut joined: [String; 4] = Default::default();
+                for (word, weight) in &words {
+                    if let Some(level) = WEIGHTS.iter().position(|w| w == weight) {
+                        joined[level].push(SEPARATOR);
+                        joined[level].push_str(word);
+                    }
+                }
+                Doc { exact: words, joined }
             })
             .collect();
-        SearchIndex { docs }
+        let name_keys = tools.iter().map(|t| fold(&t.name.to_lowercase())).collect();
+        SearchIndex { docs, name_keys }
     }
 
-    /// Score of one tool for the query terms, or None when a term does not match.
+    /// Score of one tool for the query terms, or None when a term does not match. An exact
+    /// stem counts its field weight; a stem inside a longer word (a compound, "haushalt" in
+    /// "burgerhaushalt") counts half of it.
     fn score(&self, doc: usize, terms: &[[String; 2]]) -> Option<f32> {
-        let words = &self.docs[doc];
+        let doc = &self.docs[doc];
         let mut total = 0.0;
         for stems in terms {
             let mut best: f32 = 0.0;
-            for (word, weight) in words {
-                for stem in stems {
-                    let quality = if word == stem {
-                        1.0
-                    } else if stem.chars().count() >= 4 && word.contains(stem.as_str()) {
-                        // Compound or longer form: "haushalt" inside "burgerhaushalt".
-                        0.5
-                    } else {
-                        0.0
-                    };
-                    best = best.max(quality * weight);
+            for stem in stems {
+                if let Some(weight) = doc.exact.get(stem) {
+                    best = best.max(*weight);
+                }
+                // The highest weight whose words contain the stem.
+                if stem.chars().count() >= 4
+                    && let Some(level) = doc.joined.iter().position(|words| words.contains(stem.as_str()))
+                {
+                    best = best.max(0.5 * WEIGHTS[level]);
                 }
             }
             if best == 0.0 {
@@ -302,44 +327,44 @@ impl SearchIndex {
 }
 
 pub(crate) fn run<'a>(catalogue: &'a Catalogue, query: &ToolQuery) -> SearchResult<'a> {
-    let analyzer = Analyzer::new();
+    let analyzer = &*ANALYZER;
     let terms: Vec<[String; 2]> =
         query.q.as_deref().map(|q| Analyzer::words(q).map(|w| analyzer.stems(&w)).collect()).unwrap_or_default();
 
-    let mut hits: Vec<SearchHit<'a>> = catalogue
+    // Text matches once (they feed both the hits and the facet counts), then the filters.
+    let text_matches: Vec<(usize, &'a Tool, f32)> = catalogue
         .tools()
         .iter()
         .enumerate()
-        .filter(|(_, tool)| matches_filters(tool, query))
         .filter_map(|(i, tool)| {
             let score = if terms.is_empty() { Some(0.0) } else { catalogue.index.score(i, &terms) };
-            score.map(|score| SearchHit { tool, score })
+            score.map(|score| (i, tool, score))
         })
         .collect();
+    let mut hits: Vec<(usize, SearchHit<'a>)> = text_matches
+        .iter()
+        .filter(|(_, tool, _)| matches_filters(tool, query))
+        .map(|&(i, tool, score)| (i, SearchHit { tool, score }))
+        .collect();
 
-    let by_name = |a: &SearchHit<'_>, b: &SearchHit<'_>| {
-        fold(&a.tool.name.to_lowercase()).cmp(&fold(&b.tool.name.to_lowercase())).then(a.tool.slug.cmp(&b.tool.slug))
+    let keys = &catalogue.index.name_keys;
+    let by_name = |a: &(usize, SearchHit<'_>), b: &(usize, SearchHit<'_>)| {
+        keys[a.0].cmp(&keys[b.0]).then(a.1.tool.slug.cmp(&b.1.tool.slug))
     };
     match query.sort {
-        SortOrder::Relevance => hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| by_name(a, b))),
+        SortOrder::Relevance => hits.sort_by(|a, b| b.1.score.total_cmp(&a.1.score).then_with(|| by_name(a, b))),
         SortOrder::Name => hits.sort_by(by_name),
         SortOrder::Functions => hits.sort_by(|a, b| {
-            b.tool.functions.values.len().cmp(&a.tool.functions.values.len()).then_with(|| by_name(a, b))
+            b.1.tool.functions.values.len().cmp(&a.1.tool.functions.values.len()).then_with(|| by_name(a, b))
         }),
     }
 
-    let text_matches: Vec<&Tool> = catalogue
-        .tools()
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| terms.is_empty() || catalogue.index.score(*i, &terms).is_some())
-        .map(|(_, t)| t)
-        .collect();
-    let facets = facets(catalogue, &text_matches, query);
+    let matched: Vec<&Tool> = text_matches.iter().map(|(_, t, _)| *t).collect();
+    let facets = facets(catalogue, &matched, query);
     let total = hits.len();
     let per_page = query.per_page.clamp(1, ToolQuery::MAX_PER_PAGE);
     let page = query.page.max(1);
-    let hits = hits.into_iter().skip((page - 1).saturating_mul(per_page)).take(per_page).collect();
+    let hits = hits.into_iter().skip((page - 1).saturating_mul(per_page)).take(per_page).map(|(_, h)| h).collect();
     SearchResult { total, page, per_page, hits, facets }
 }
 
@@ -439,7 +464,7 @@ mod tests {
 
     #[test]
     fn german_plural_and_singular_share_a_stem() {
-        let a = Analyzer::new();
+        let a = &*ANALYZER;
         assert_eq!(a.stems("bürgerhaushalte")[0], a.stems("bürgerhaushalt")[0]);
         assert_eq!(a.stems("beteiligungen")[0], a.stems("beteiligung")[0]);
     }
