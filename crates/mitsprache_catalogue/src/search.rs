@@ -95,22 +95,23 @@ impl ToolQuery {
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
-pub struct FacetCount {
-    pub key: String,
+pub struct FacetCount<'a> {
+    #[schema(value_type = String)]
+    pub key: std::borrow::Cow<'a, str>,
     /// For licence, cost and accessibility: tools with this value under all other filters.
     /// For the other groups: tools that remain when this value is selected as well.
     pub count: usize,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, utoipa::ToSchema)]
-pub struct Facets {
-    pub functions: Vec<FacetCount>,
-    pub licence: Vec<FacetCount>,
-    pub hosting: Vec<FacetCount>,
-    pub cost: Vec<FacetCount>,
-    pub accessibility: Vec<FacetCount>,
-    pub interfaces: Vec<FacetCount>,
-    pub languages: Vec<FacetCount>,
+pub struct Facets<'a> {
+    pub functions: Vec<FacetCount<'a>>,
+    pub licence: Vec<FacetCount<'a>>,
+    pub hosting: Vec<FacetCount<'a>>,
+    pub cost: Vec<FacetCount<'a>>,
+    pub accessibility: Vec<FacetCount<'a>>,
+    pub interfaces: Vec<FacetCount<'a>>,
+    pub languages: Vec<FacetCount<'a>>,
 }
 
 #[derive(Debug)]
@@ -125,7 +126,7 @@ pub struct SearchResult<'a> {
     pub page: usize,
     pub per_page: usize,
     pub hits: Vec<SearchHit<'a>>,
-    pub facets: Facets,
+    pub facets: Facets<'a>,
 }
 
 impl SearchResult<'_> {
@@ -400,16 +401,16 @@ fn matches_except(tool: &Tool, q: &ToolQuery, skip: Option<Group>) -> bool {
 /// each of those groups is counted under all other filters but not its own ("how many tools have
 /// this value"); in the groups whose values must all hold the count includes the group's own
 /// selection ("how many tools remain if this is ticked too").
-fn facets(catalogue: &Catalogue, text_matches: &[&Tool], q: &ToolQuery) -> Facets {
+fn facets<'a>(catalogue: &'a Catalogue, text_matches: &[&'a Tool], q: &ToolQuery) -> Facets<'a> {
     let pool = |skip: Option<Group>| text_matches.iter().copied().filter(move |t| matches_except(t, q, skip));
-    let list = |counts: BTreeMap<&str, usize>, order: &[&str]| -> Vec<FacetCount> {
-        order.iter().map(|k| FacetCount { key: (*k).to_owned(), count: counts.get(k).copied().unwrap_or(0) }).collect()
+    let list = |counts: BTreeMap<&'a str, usize>, order: &[&'a str]| -> Vec<FacetCount<'a>> {
+        order.iter().map(|k| FacetCount { key: (*k).into(), count: counts.get(k).copied().unwrap_or(0) }).collect()
     };
 
     let mut functions: BTreeMap<&str, usize> = BTreeMap::new();
     let mut hosting: BTreeMap<&str, usize> = BTreeMap::new();
     let mut interfaces: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut langs: BTreeMap<String, usize> = BTreeMap::new();
+    let mut langs: BTreeMap<std::borrow::Cow<'a, str>, usize> = BTreeMap::new();
     for tool in pool(None) {
         for f in &tool.functions.values {
             *functions.entry(f.as_str()).or_default() += 1;
@@ -423,7 +424,7 @@ fn facets(catalogue: &Catalogue, text_matches: &[&Tool], q: &ToolQuery) -> Facet
             *interfaces.entry(l.interface.as_str()).or_default() += 1;
         }
         for l in languages(tool) {
-            *langs.entry(l.clone()).or_default() += 1;
+            *langs.entry(l.as_str().into()).or_default() += 1;
         }
     }
     let mut licence: BTreeMap<&str, usize> = BTreeMap::new();
@@ -440,7 +441,7 @@ fn facets(catalogue: &Catalogue, text_matches: &[&Tool], q: &ToolQuery) -> Facet
     }
     // Languages offered by tools in the result, plus any the query asks for.
     for l in &q.languages {
-        langs.entry(l.clone()).or_default();
+        langs.entry(l.clone().into()).or_default();
     }
 
     let function_order: Vec<&str> = catalogue.taxonomy.functions.iter().map(|t| t.key.as_str()).collect();

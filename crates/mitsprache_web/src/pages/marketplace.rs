@@ -140,9 +140,11 @@ pub async fn list_page(State(state): State<AppState>, lang: Lang, RawQuery(raw):
             f.functions
                 .iter()
                 .map(|c| {
-                    let label =
-                        catalogue.taxonomy.function(&c.key).map_or(c.key.clone(), |t| t.label.get(locale).to_owned());
-                    (c.key.clone(), label, c.count)
+                    let label = catalogue
+                        .taxonomy
+                        .function(&c.key)
+                        .map_or(c.key.to_string(), |t| t.label.get(locale).to_owned());
+                    (c.key.to_string(), label, c.count)
                 })
                 .collect(),
         ),
@@ -152,7 +154,9 @@ pub async fn list_page(State(state): State<AppState>, lang: Lang, RawQuery(raw):
             "checkbox",
             f.licence
                 .iter()
-                .filter_map(|c| LicenceFacet::from_key(&c.key).map(|l| (c.key.clone(), licence_label(t, l), c.count)))
+                .filter_map(|c| {
+                    LicenceFacet::from_key(&c.key).map(|l| (c.key.to_string(), licence_label(t, l), c.count))
+                })
                 .collect(),
         ),
         group(
@@ -161,7 +165,7 @@ pub async fn list_page(State(state): State<AppState>, lang: Lang, RawQuery(raw):
             "checkbox",
             f.hosting
                 .iter()
-                .map(|c| (c.key.clone(), t.get(&format!("hosting.{}", c.key)).to_owned(), c.count))
+                .map(|c| (c.key.to_string(), t.get(&format!("hosting.{}", c.key)).to_owned(), c.count))
                 .collect(),
         ),
         group(
@@ -170,7 +174,7 @@ pub async fn list_page(State(state): State<AppState>, lang: Lang, RawQuery(raw):
             "checkbox",
             f.cost
                 .iter()
-                .filter_map(|c| CostBand::from_key(&c.key).map(|b| (c.key.clone(), cost_label(t, b), c.count)))
+                .filter_map(|c| CostBand::from_key(&c.key).map(|b| (c.key.to_string(), cost_label(t, b), c.count)))
                 .collect(),
         ),
         group(
@@ -186,7 +190,7 @@ pub async fn list_page(State(state): State<AppState>, lang: Lang, RawQuery(raw):
                         _ => ["A", "AA", "AAA"].as_slice(),
                     };
                     let count =
-                        f.accessibility.iter().filter(|c| at_least.contains(&c.key.as_str())).map(|c| c.count).sum();
+                        f.accessibility.iter().filter(|c| at_least.contains(&c.key.as_ref())).map(|c| c.count).sum();
                     ((*level).to_owned(), t.fmt("accessibility.at-least", &[("level", level)]), count)
                 }))
                 .collect(),
@@ -198,7 +202,11 @@ pub async fn list_page(State(state): State<AppState>, lang: Lang, RawQuery(raw):
             f.interfaces
                 .iter()
                 .map(|c| {
-                    (c.key.clone(), catalogue.interface(&c.key).map_or(c.key.clone(), |i| i.name.clone()), c.count)
+                    (
+                        c.key.to_string(),
+                        catalogue.interface(&c.key).map_or(c.key.to_string(), |i| i.name.clone()),
+                        c.count,
+                    )
                 })
                 .collect(),
         ),
@@ -209,7 +217,7 @@ pub async fn list_page(State(state): State<AppState>, lang: Lang, RawQuery(raw):
             f.languages
                 .iter()
                 .filter(|c| c.count > 0)
-                .map(|c| (c.key.clone(), language_name(locale, &c.key), c.count))
+                .map(|c| (c.key.to_string(), language_name(locale, &c.key), c.count))
                 .collect(),
         ),
     ];
