@@ -287,6 +287,13 @@ pub fn import(text: &str, existing: Option<&Tool>, today: Date) -> Result<Tool, 
     Ok(tool)
 }
 
+/// The slug of the record a publiccode.yml describes (from its `name`), to find the stored record
+/// an import updates.
+pub fn record_slug(text: &str) -> Option<Slug> {
+    let doc: Value = serde_yaml_ng::from_str(text).ok()?;
+    slugify(get_str(&doc, &["name"])?)
+}
+
 /// A slug from a name: "CONSUL Democracy" → `consul-democracy`, "Mängelmelder" → `maengelmelder`.
 pub fn slugify(name: &str) -> Option<Slug> {
     let mut out = String::new();

@@ -33,6 +33,7 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
         mitsprache_catalogue::CostModel,
         mitsprache_catalogue::Sourced,
         mitsprache_catalogue::LocalizedText,
+        crate::api::catalogue::WriteResult,
     )),
     modifiers(&EditorToken),
 )]

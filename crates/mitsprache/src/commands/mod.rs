@@ -98,7 +98,7 @@ pub async fn import(config: &Config, path: &Path, dry_run: bool) -> anyhow::Resu
         let is_yaml = matches!(file.extension().and_then(|e| e.to_str()), Some("yml" | "yaml"));
         let result = if is_yaml {
             // The record this publiccode.yml updates: imported earlier in this run, or stored.
-            let slug = serde_yaml_name(&text).and_then(|n| publiccode::slugify(&n));
+            let slug = publiccode::record_slug(&text);
             let current = slug.as_ref().and_then(|s| {
                 doc.tools.iter().rev().find(|t| &t.slug == s).or_else(|| existing.tools.iter().find(|t| &t.slug == s))
             });
@@ -132,9 +132,8 @@ pub async fn import(config: &Config, path: &Path, dry_run: bool) -> anyhow::Resu
     }
     bar.finish_and_clear();
 
-    // Later files win over earlier ones for the same slug, as they would in the store.
-    dedupe_tools(&mut doc.tools);
-    dedupe_interfaces(&mut doc.interfaces);
+    dedupe(&mut doc.tools, |t| t.slug.to_string());
+    dedupe(&mut doc.interfaces, |i| i.slug.to_string());
     // Validate what the catalogue would be after the import, so references across files and to
     // stored records are checked too; report only errors of imported records.
     let taxonomy = doc.taxonomy.clone().unwrap_or(taxonomy_before);
@@ -173,21 +172,11 @@ pub async fn import(config: &Config, path: &Path, dry_run: bool) -> anyhow::Resu
     ))
 }
 
-fn serde_yaml_name(text: &str) -> Option<String> {
-    text.lines().find_map(|l| l.strip_prefix("name:")).map(|n| n.trim().trim_matches('"').trim_matches('\'').to_owned())
-}
-
-fn dedupe_tools(list: &mut Vec<Tool>) {
+/// Keeps the last record per slug: a later file wins over an earlier one, as it would in the store.
+fn dedupe<T>(list: &mut Vec<T>, key: impl Fn(&T) -> String) {
     let mut seen = std::collections::HashSet::new();
     list.reverse();
-    list.retain(|t| seen.insert(t.slug.clone()));
-    list.reverse();
-}
-
-fn dedupe_interfaces(list: &mut Vec<Interface>) {
-    let mut seen = std::collections::HashSet::new();
-    list.reverse();
-    list.retain(|t| seen.insert(t.slug.clone()));
+    list.retain(|t| seen.insert(key(t)));
     list.reverse();
 }
 

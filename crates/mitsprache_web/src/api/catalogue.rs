@@ -156,6 +156,39 @@ pub struct WriteResult {
     pub outcome: String,
 }
 
+/// The responses of both PUT endpoints.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // Documents the responses; handlers build them through `ApiError` and `write_response`.
+enum WriteResponses {
+    /// Updated or unchanged
+    #[response(status = 200)]
+    Updated(WriteResult),
+    /// Created
+    #[response(status = 201)]
+    Created(WriteResult),
+    /// Malformed JSON or If-Match
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadRequest(Problem),
+    /// Missing or wrong bearer token
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// Editing is disabled on this hub
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+    /// The record changed since the given version
+    #[response(status = 409, content_type = "application/problem+json")]
+    Conflict(Problem),
+    /// Body larger than 1 MiB
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(Problem),
+    /// Not a JSON body
+    #[response(status = 415, content_type = "application/problem+json")]
+    NotJson(Problem),
+    /// The record breaks the format or catalogue rules
+    #[response(status = 422, content_type = "application/problem+json")]
+    Invalid(Problem),
+}
+
 fn outcome_name(o: WriteOutcome) -> &'static str {
     match o {
         WriteOutcome::Created => "created",
@@ -213,17 +246,7 @@ pub async fn get_tool_publiccode(
         ("If-Match" = Option<String>, Header, description = "Version the edit is based on; the write fails with 409 when the record changed since"),
     ),
     security(("editor_token" = [])),
-    responses(
-        (status = 200, description = "Updated or unchanged", body = WriteResult),
-        (status = 201, description = "Created", body = WriteResult),
-        (status = 400, description = "Malformed JSON or If-Match", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or wrong bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Editing is disabled on this hub", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The record changed since the given version", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body larger than 1 MiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not a JSON body", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The record breaks the format or catalogue rules", body = Problem, content_type = "application/problem+json"),
-    ))]
+    responses(WriteResponses))]
 pub async fn put_tool(
     State(state): State<AppState>,
     _editor: Editor,
@@ -298,17 +321,7 @@ pub async fn get_interface(
         ("If-Match" = Option<String>, Header, description = "Version the edit is based on"),
     ),
     security(("editor_token" = [])),
-    responses(
-        (status = 200, description = "Updated or unchanged", body = WriteResult),
-        (status = 201, description = "Created", body = WriteResult),
-        (status = 400, description = "Malformed JSON or If-Match", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or wrong bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Editing is disabled on this hub", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The record changed since the given version", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body larger than 1 MiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not a JSON body", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The record breaks the format or catalogue rules", body = Problem, content_type = "application/problem+json"),
-    ))]
+    responses(WriteResponses))]
 pub async fn put_interface(
     State(state): State<AppState>,
     _editor: Editor,
