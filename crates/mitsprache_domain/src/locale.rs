@@ -58,6 +58,30 @@ impl Locale {
     }
 }
 
+impl Locale {
+    /// An amount in euros as people of this language write it: `12.500 €`, `EUR 12,500`.
+    pub fn format_eur(self, amount: f64) -> String {
+        let whole = amount.round() as i64;
+        let digits = whole.unsigned_abs().to_string();
+        let separator = match self {
+            Locale::De => '.',
+            Locale::En => ',',
+        };
+        let mut grouped = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                grouped.push(separator);
+            }
+            grouped.push(c);
+        }
+        let sign = if whole < 0 { "-" } else { "" };
+        match self {
+            Locale::De => format!("{sign}{grouped} €"),
+            Locale::En => format!("{sign}EUR {grouped}"),
+        }
+    }
+}
+
 /// Text in German (required) and English (optional; falls back to German with a marker the UI
 /// can show, rather than pretending a translation exists).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
@@ -105,6 +129,14 @@ mod tests {
         assert_eq!(Locale::negotiate("en;q=0"), Locale::De);
         assert_eq!(Locale::negotiate(""), Locale::De);
         assert_eq!(Locale::negotiate(";;;,,q="), Locale::De);
+    }
+
+    #[test]
+    fn money_is_written_per_language() {
+        assert_eq!(Locale::De.format_eur(12500.0), "12.500 €");
+        assert_eq!(Locale::En.format_eur(12500.0), "EUR 12,500");
+        assert_eq!(Locale::De.format_eur(0.0), "0 €");
+        assert_eq!(Locale::En.format_eur(1_234_567.4), "EUR 1,234,567");
     }
 
     #[test]

@@ -23,31 +23,11 @@ pub fn date(locale: Locale, d: time::Date) -> String {
     }
 }
 
-fn thousands(n: f64, sep: char) -> String {
-    let whole = n.round() as i64;
-    let digits = whole.abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(sep);
-        }
-        out.push(c);
-    }
-    if whole < 0 { format!("-{out}") } else { out }
-}
-
-pub fn euro(locale: Locale, n: f64) -> String {
-    match locale {
-        Locale::De => format!("{} €", thousands(n, '.')),
-        Locale::En => format!("EUR {}", thousands(n, ',')),
-    }
-}
-
 pub fn range(locale: Locale, r: &EuroRange) -> String {
     if (r.min - r.max).abs() < f64::EPSILON {
-        euro(locale, r.min)
+        locale.format_eur(r.min)
     } else {
-        format!("{} – {}", euro(locale, r.min), euro(locale, r.max))
+        format!("{} – {}", locale.format_eur(r.min), locale.format_eur(r.max))
     }
 }
 
@@ -94,13 +74,6 @@ impl Source {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn money_is_formatted_per_language() {
-        assert_eq!(euro(Locale::De, 12500.0), "12.500 €");
-        assert_eq!(euro(Locale::En, 12500.0), "EUR 12,500");
-        assert_eq!(euro(Locale::De, 0.0), "0 €");
-    }
 
     #[test]
     fn dates_are_formatted_per_language() {

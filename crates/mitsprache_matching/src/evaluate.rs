@@ -1,0 +1,324 @@
+//! One criterion against one tool: a verdict (met, not met, unknown) or a 0–10 score, each with
+//! a sentence in German and English that says why.
+
+use crate::CriterionScore;
+use crate::profile::{Context, Criterion, Rule, Weighted};
+use mitsprache_catalogue::{Catalogue, CostModel, Direction, InterfaceKind, LocalizedText, Tool, WcagLevel};
+use mitsprache_domain::Locale;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Met,
+    NotMet,
+    /// The fact is not published.
+    Unknown,
+}
+
+impl Verdict {
+    pub fn fails(self, policy: crate::UnknownPolicy) -> bool {
+        match self {
+            Verdict::Met => false,
+            Verdict::NotMet => true,
+            Verdict::Unknown => policy == crate::UnknownPolicy::Fail,
+        }
+    }
+
+    fn of(b: Option<bool>) -> Verdict {
+        match b {
+            Some(true) => Verdict::Met,
+            Some(false) => Verdict::NotMet,
+            None => Verdict::Unknown,
+        }
+    }
+}
+
+/// What a tool costs, from the lower end of the published ranges. `None` where not published.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct CostFacts {
+    pub one_time: Option<f64>,
+    pub yearly: Option<f64>,
+    /// One-time plus yearly over the years of use.
+    pub total: Option<f64>,
+}
+
+pub fn costs(tool: &Tool, years: u32) -> CostFacts {
+    let Some(c) = tool.costs.as_option() else { return CostFacts::default() };
+    let (one_time, yearly) = match c.model {
+        // "Free" means free of charge for the municipality; the amounts are then zero.
+        CostModel::Free => (Some(0.0), Some(0.0)),
+        _ => (c.one_time_eur.as_option().map(|r| r.min), c.yearly_eur.as_option().map(|r| r.min)),
+    };
+    let total = match (one_time, yearly) {
+        (Some(o), Some(y)) => Some(o + y * f64::from(years)),
+        _ => None,
+    };
+    CostFacts { one_time, yearly, total }
+}
+
+/// Training hours for the staff in the context: administrators and moderators times the hours
+/// per role. `None` when either figure is not published.
+pub fn training_hours(tool: &Tool, ctx: &Context) -> Option<f64> {
+    let t = tool.training.as_option()?;
+    let admin = *t.hours_admin.as_option()?;
+    let moderator = *t.hours_moderator.as_option()?;
+    Some(admin * f64::from(ctx.administrators) + moderator * f64::from(ctx.moderators))
+}
+
+fn text(de: impl Into<String>, en: impl Into<String>) -> LocalizedText {
+    LocalizedText::new(de, en)
+}
+
+/// The criterion in words, e.g. „Funktion: Bürgerhaushalt“.
+pub fn describe(c: &Criterion, catalogue: &Catalogue) -> LocalizedText {
+    let function = |key: &str| catalogue.taxonomy.function(key).map_or_else(|| text(key, key), |t| t.label.clone());
+    let process = |key: &str| catalogue.taxonomy.process_type(key).map_or_else(|| text(key, key), |t| t.label.clone());
+    let both = |f: &dyn Fn(Locale) -> String| text(f(Locale::De), f(Locale::En));
+    match c {
+        Criterion::Function { key } => {
+            let l = function(key);
+            text(format!("Funktion: {}", l.get(Locale::De)), format!("Function: {}", l.get(Locale::En)))
+        }
+        Criterion::ProcessType { key } => {
+            let l = process(key);
+            text(format!("Verfahrensart: {}", l.get(Locale::De)), format!("Process type: {}", l.get(Locale::En)))
+        }
+        Criterion::OpenSource => text("Open-Source-Lizenz", "Open-source licence"),
+        Criterion::SelfHosted => text("Selbst betreibbar", "Can be self-hosted"),
+        Criterion::Saas => text("Als Dienst (SaaS) angeboten", "Offered as a service (SaaS)"),
+        Criterion::HostedInGermany => text("Hosting in Deutschland", "Hosted in Germany"),
+        Criterion::ProcessorAgreement => text("Auftragsverarbeitungsvertrag angeboten", "Processor agreement offered"),
+        Criterion::AccessibilityAtLeast { level } => text(
+            format!("Barrierefreiheit mindestens WCAG-Stufe {}", level.key()),
+            format!("Accessibility at least WCAG level {}", level.key()),
+        ),
+        Criterion::Interface { slug } => {
+            let name = catalogue.interface(slug).map_or(slug.as_str(), |i| i.name.as_str());
+            text(format!("Schnittstelle: {name}"), format!("Interface: {name}"))
+        }
+        Criterion::InterfaceKind { kind } => text(
+            format!("Schnittstelle der Art {}", kind_name(*kind, Locale::De)),
+            format!("Interface of the kind {}", kind_name(*kind, Locale::En)),
+        ),
+        Criterion::Language { tag } => text(format!("Sprache: {tag}"), format!("Language: {tag}")),
+        Criterion::MultiTenancy => text("Mandantenfähig", "Multi-tenant"),
+        Criterion::MaxOneTimeCost { eur } => both(&|l| match l {
+            Locale::De => format!("Einmalige Kosten höchstens {}", l.format_eur(*eur)),
+            Locale::En => format!("One-time costs at most {}", l.format_eur(*eur)),
+        }),
+        Criterion::MaxYearlyCost { eur } => both(&|l| match l {
+            Locale::De => format!("Jährliche Kosten höchstens {}", l.format_eur(*eur)),
+            Locale::En => format!("Yearly costs at most {}", l.format_eur(*eur)),
+        }),
+        Criterion::MaxTotalCost { eur } => both(&|l| match l {
+            Locale::De => format!("Gesamtkosten über die Nutzungsdauer höchstens {}", l.format_eur(*eur)),
+            Locale::En => format!("Total costs over the years of use at most {}", l.format_eur(*eur)),
+        }),
+    }
+}
+
+fn kind_name(kind: InterfaceKind, locale: Locale) -> &'static str {
+    match (kind, locale) {
+        (InterfaceKind::LoginOidc, _) => "OpenID Connect",
+        (InterfaceKind::LoginOauth2, _) => "OAuth 2.0",
+        (InterfaceKind::LoginSaml, _) => "SAML",
+        (InterfaceKind::ProvisioningScim, _) => "SCIM",
+        (InterfaceKind::DataStandard, Locale::De) => "Datenstandard des Hubs",
+        (InterfaceKind::DataStandard, Locale::En) => "hub data standard",
+        (InterfaceKind::DataOpen311, _) => "Open311",
+        (InterfaceKind::DataOparl, _) => "OParl",
+        (InterfaceKind::DataXbeteiligung, _) => "XBeteiligung",
+        (InterfaceKind::DataExportFile, Locale::De) => "Datei-Export",
+        (InterfaceKind::DataExportFile, Locale::En) => "file export",
+        (InterfaceKind::DataApi, _) => "API",
+        (InterfaceKind::Webhooks, _) => "Webhooks",
+    }
+}
+
+/// Whether the tool can use the hub's login: it consumes OpenID Connect.
+pub(crate) fn uses_oidc_login(tool: &Tool, catalogue: &Catalogue) -> bool {
+    has_kind(tool, catalogue, InterfaceKind::LoginOidc, &[Direction::In, Direction::Both])
+}
+
+pub(crate) fn has_kind(tool: &Tool, catalogue: &Catalogue, kind: InterfaceKind, directions: &[Direction]) -> bool {
+    tool.interfaces
+        .iter()
+        .any(|l| directions.contains(&l.direction) && catalogue.interface(&l.interface).is_some_and(|i| i.kind == kind))
+}
+
+fn met(c: &Criterion, tool: &Tool, catalogue: &Catalogue, costs: &CostFacts) -> Verdict {
+    let hosting =
+        |f: fn(&mitsprache_catalogue::Hosting) -> Option<bool>| Verdict::of(tool.hosting.as_option().and_then(f));
+    match c {
+        Criterion::Function { key } => Verdict::of(Some(tool.functions.values.contains(key))),
+        Criterion::ProcessType { key } => Verdict::of(tool.process_types.as_option().map(|p| p.values.contains(key))),
+        Criterion::OpenSource => Verdict::of(tool.licence.as_option().map(|l| l.open_source)),
+        Criterion::SelfHosted => hosting(|h| h.self_hosted.as_option().copied()),
+        Criterion::Saas => hosting(|h| h.saas.as_option().copied()),
+        Criterion::HostedInGermany => hosting(|h| h.hosted_in_germany.as_option().copied()),
+        Criterion::ProcessorAgreement => {
+            Verdict::of(tool.data_protection.as_option().and_then(|d| d.processor_agreement.as_option().copied()))
+        }
+        Criterion::AccessibilityAtLeast { level } => Verdict::of(
+            tool.accessibility.as_option().map(|a| a.claimed_level >= *level && a.claimed_level != WcagLevel::None),
+        ),
+        Criterion::Interface { slug } => Verdict::of(Some(tool.interfaces.iter().any(|l| &l.interface == slug))),
+        Criterion::InterfaceKind { kind } => {
+            Verdict::of(Some(has_kind(tool, catalogue, *kind, &[Direction::In, Direction::Out, Direction::Both])))
+        }
+        Criterion::Language { tag } => Verdict::of(tool.languages.as_option().map(|l| l.values.contains(tag))),
+        Criterion::MultiTenancy => Verdict::of(tool.multi_tenancy.as_option().map(|m| m.supported)),
+        Criterion::MaxOneTimeCost { eur } => Verdict::of(costs.one_time.map(|c| c <= *eur)),
+        Criterion::MaxYearlyCost { eur } => Verdict::of(costs.yearly.map(|c| c <= *eur)),
+        Criterion::MaxTotalCost { eur } => Verdict::of(costs.total.map(|c| c <= *eur)),
+    }
+}
+
+/// The verdict on a knock-out with its sentence.
+pub fn evaluate(c: &Criterion, tool: &Tool, catalogue: &Catalogue, costs: &CostFacts) -> (Verdict, LocalizedText) {
+    let verdict = met(c, tool, catalogue, costs);
+    let what = describe(c, catalogue);
+    let (de, en) = match verdict {
+        Verdict::Met => ("erfüllt", "met"),
+        Verdict::NotMet => ("nicht erfüllt", "not met"),
+        Verdict::Unknown => ("keine Angabe, beim Anbieter zu prüfen", "not stated, to be checked with the vendor"),
+    };
+    (verdict, text(format!("{}: {de}", what.get(Locale::De)), format!("{}: {en}", what.get(Locale::En))))
+}
+
+fn linear_down(value: f64, zero_at: f64) -> f64 {
+    (10.0 * (1.0 - value / zero_at)).clamp(0.0, 10.0)
+}
+
+fn linear_up(count: usize, full_at: u32) -> f64 {
+    (10.0 * count as f64 / f64::from(full_at)).clamp(0.0, 10.0)
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+/// Scores one weighted criterion from 0 to 10 and says how.
+pub(crate) fn score(
+    index: usize,
+    w: &Weighted,
+    tool: &Tool,
+    catalogue: &Catalogue,
+    costs: &CostFacts,
+    training: Option<f64>,
+) -> CriterionScore {
+    let (score, unknown, explanation): (f64, bool, LocalizedText) = match &w.rule {
+        Rule::Meets { criterion } => {
+            let (verdict, sentence) = evaluate(criterion, tool, catalogue, costs);
+            let s = if verdict == Verdict::Met { 10.0 } else { 0.0 };
+            (s, verdict == Verdict::Unknown, sentence)
+        }
+        Rule::LowTrainingEffort { zero_at_hours } => match training {
+            Some(h) => {
+                let s = linear_down(h, *zero_at_hours);
+                (
+                    s,
+                    false,
+                    text(
+                        format!(
+                            "Schulungsaufwand: {} Stunden (0 Stunden = 10 Punkte, ab {} Stunden 0)",
+                            round1(h),
+                            round1(*zero_at_hours)
+                        ),
+                        format!(
+                            "Training effort: {} hours (0 hours = 10 points, 0 from {} hours)",
+                            round1(h),
+                            round1(*zero_at_hours)
+                        ),
+                    ),
+                )
+            }
+            None => (
+                0.0,
+                true,
+                text(
+                    "Schulungsaufwand: keine Angabe, zählt 0 Punkte, beim Anbieter zu prüfen",
+                    "Training effort: not stated, counts 0 points, to be checked with the vendor",
+                ),
+            ),
+        },
+        Rule::LowCost { zero_at_eur } => match costs.total {
+            Some(c) => {
+                let s = linear_down(c, *zero_at_eur);
+                (
+                    s,
+                    false,
+                    text(
+                        format!(
+                            "Gesamtkosten: {} (0 € = 10 Punkte, ab {} 0)",
+                            Locale::De.format_eur(c),
+                            Locale::De.format_eur(*zero_at_eur)
+                        ),
+                        format!(
+                            "Total costs: {} (EUR 0 = 10 points, 0 from {})",
+                            Locale::En.format_eur(c),
+                            Locale::En.format_eur(*zero_at_eur)
+                        ),
+                    ),
+                )
+            }
+            None => (
+                0.0,
+                true,
+                text(
+                    "Gesamtkosten: keine Angabe, zählt 0 Punkte, beim Anbieter zu prüfen",
+                    "Total costs: not stated, counts 0 points, to be checked with the vendor",
+                ),
+            ),
+        },
+        Rule::References { full_at } => {
+            let n = tool.references.len();
+            (
+                linear_up(n, *full_at),
+                false,
+                text(
+                    format!("Referenzen: {n} (10 Punkte ab {full_at})"),
+                    format!("References: {n} (10 points from {full_at})"),
+                ),
+            )
+        }
+        Rule::Languages { full_at } => match tool.languages.as_option() {
+            Some(l) => {
+                let n = l.values.len();
+                (
+                    linear_up(n, *full_at),
+                    false,
+                    text(
+                        format!("Sprachen: {n} (10 Punkte ab {full_at})"),
+                        format!("Languages: {n} (10 points from {full_at})"),
+                    ),
+                )
+            }
+            None => (
+                0.0,
+                true,
+                text(
+                    "Sprachen: keine Angabe, zählt 0 Punkte, beim Anbieter zu prüfen",
+                    "Languages: not stated, counts 0 points, to be checked with the vendor",
+                ),
+            ),
+        },
+        Rule::Interfaces { full_at } => {
+            let n = tool.interfaces.len();
+            (
+                linear_up(n, *full_at),
+                false,
+                text(
+                    format!("Schnittstellen: {n} (10 Punkte ab {full_at})"),
+                    format!("Interfaces: {n} (10 points from {full_at})"),
+                ),
+            )
+        }
+    };
+    let score = round1(score);
+    let points = round1(score * f64::from(w.weight));
+    let explanation = text(
+        format!("{} → {}/10 × {} Gewichtungspunkte = {}", explanation.get(Locale::De), score, w.weight, points),
+        format!("{} → {}/10 × {} weight points = {}", explanation.get(Locale::En), score, w.weight, points),
+    );
+    CriterionScore { criterion: index, weight: w.weight, score, points, explanation, unknown }
+}
