@@ -46,6 +46,10 @@ async function pages() {
     '/marktplatz/vergleich?tools=decidim,consul-democracy,go-vocal,limesurvey',
     '/marktplatz/werkzeuge/gibt-es-nicht',
     '/marktplatz?page=0',
+    '/marktplatz/assistent',
+    '/marktplatz/assistent?f.participatory-budgeting=must&f.map-contributions=should&must=open-source&process_types=budget&run=1',
+    '/marktplatz/assistent?f.defect-reports=must&f.participatory-budgeting=must&must=hosted-in-germany&run=1',
+    '/marktplatz/assistent?f.defect-reports=must&f.participatory-budgeting=must&must=open-source&unknown=check&run=1',
     ...tools.map((s) => `/marktplatz/werkzeuge/${s}`),
     ...interfaces.map((s) => `/marktplatz/schnittstellen/${s}`),
   ];
@@ -107,5 +111,29 @@ test('the marketplace can be used with the keyboard alone', async () => {
   await page.keyboard.press('Space');
   assert.ok(await page.isChecked('#cmp-maengelmelder'));
   if (process.env.SCREENSHOT_DIR) await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/marktplatz.png`, fullPage: true });
+  await context.close();
+});
+
+test('the matching assistant can be used with the keyboard alone', async () => {
+  const context = await browser.newContext({ locale: 'de' });
+  const page = await context.newPage();
+  await page.goto(HUB + '/marktplatz/assistent');
+  // Tab to the first function's choices, move to "Muss" with the arrow keys.
+  for (let i = 0; i < 20 && (await page.evaluate(() => document.activeElement?.name)) !== 'f.proposals'; i++) {
+    await page.keyboard.press('Tab');
+  }
+  assert.equal(await page.evaluate(() => document.activeElement?.name), 'f.proposals', 'the function choices are reachable by Tab');
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowRight');
+  assert.ok(await page.isChecked('#f-proposals-must'), 'arrow keys choose within a radio group');
+  // Tab on to the submit button and press Enter.
+  for (let i = 0; i < 200 && (await page.evaluate(() => document.activeElement?.getAttribute('type'))) !== 'submit'; i++) {
+    await page.keyboard.press('Tab');
+  }
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('type')), 'submit', 'the submit button is reachable by Tab');
+  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+  assert.match(page.url(), /f\.proposals=must/);
+  assert.match(page.url(), /run=1/);
+  assert.ok(await page.locator('#result-heading').count() === 1, 'the result is shown');
   await context.close();
 });

@@ -25,7 +25,10 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
         description = "The participation hub's public API: the marketplace of participation tools and interfaces.",
         license(name = "EUPL-1.2", identifier = "EUPL-1.2"),
     ),
-    tags((name = "catalogue", description = "Marketplace: tools, interfaces and the function taxonomy")),
+    tags(
+        (name = "catalogue", description = "Marketplace: tools, interfaces and the function taxonomy"),
+        (name = "matching", description = "Matching assistant: requirement profile to ranked, explained tools and toolkits"),
+    ),
     // Types reached only through the `Known<T>` schema helpers, which reference but cannot
     // register them.
     components(schemas(
@@ -66,6 +69,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(cat::list_functions))
         .routes(routes!(cat::list_process_types))
         .routes(routes!(cat::get_catalogue))
+        .routes(routes!(crate::api::matching::post_matching))
 }
 
 /// The OpenAPI 3.1 document (snapshot-tested).
@@ -84,6 +88,8 @@ pub fn router(state: AppState) -> Router {
         .route("/marktplatz/schnittstellen", get(pages::marketplace::interfaces_page))
         .route("/marktplatz/schnittstellen/{slug}", get(pages::marketplace::interface_page))
         .route("/marktplatz/vergleich", get(pages::marketplace::compare_page))
+        .route("/marktplatz/assistent", get(pages::assistant::assistant_page))
+        .route("/marktplatz/assistent/bewertungsmatrix.csv", get(pages::assistant::matrix_csv))
         // Pages frame nothing and are framed by nothing; no inline script or style anywhere.
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,

@@ -11,6 +11,7 @@
 mod api;
 mod cli;
 mod helpers;
+mod matching;
 mod openapi;
 mod pages;
 
@@ -54,6 +55,12 @@ on_both_backends! {
     pages::the_comparison_marks_differences,
     pages::bad_page_requests_get_localized_error_pages,
     pages::pages_send_security_headers,
+    matching::the_matching_api_ranks_explains_and_excludes,
+    matching::the_matching_api_rejects_impossible_profiles,
+    matching::the_assistant_page_works_without_javascript,
+    matching::the_assistant_suggests_relaxations_and_toolkits,
+    matching::the_evaluation_matrix_exports_as_csv,
+    matching::bad_assistant_input_gets_a_localized_error_page,
     cli::a_failed_import_changes_nothing,
     cli::importing_the_same_files_twice_changes_nothing,
     cli::publiccode_files_update_only_their_fields,

@@ -2,6 +2,7 @@
 //! auto-escaped by askama; handlers build plain view models so templates stay free of logic.
 //! Every page works without JavaScript.
 
+pub mod assistant;
 pub mod marketplace;
 mod view;
 

@@ -1,0 +1,43 @@
+//! The matching assistant's API: a requirement profile in, the explained result out.
+
+use super::ApiJson;
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use mitsprache_catalogue::ValidationError;
+use mitsprache_matching::{MatchResult, Profile, run};
+
+/// Ranks the catalogue's tools against a requirement profile (UfAB-style: knock-outs, weight
+/// points, scores 0–10, performance/price ratio), explains every score, lists excluded tools with
+/// their reasons, the smallest relaxations when nothing fits, and toolkits that together cover
+/// the required functions.
+#[utoipa::path(post, path = "/api/v1/matching", tag = "matching", request_body = Profile,
+    responses(
+        (status = 200, description = "The result", body = MatchResult),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body larger than 1 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not a JSON body", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The profile names unknown functions or interfaces, or has impossible numbers", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn post_matching(
+    State(state): State<AppState>,
+    ApiJson(profile): ApiJson<Profile>,
+) -> Result<Json<MatchResult>, ApiError> {
+    let catalogue = state.catalogue();
+    check_profile(&profile, &catalogue)?;
+    Ok(Json(run(&profile, &catalogue)))
+}
+
+pub(crate) fn check_profile(profile: &Profile, catalogue: &mitsprache_catalogue::Catalogue) -> Result<(), ApiError> {
+    let errors = profile.check(catalogue);
+    if errors.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::Validation(
+        errors
+            .into_iter()
+            .map(|e| ValidationError { record: "profile".into(), field: e.field, message: e.message })
+            .collect(),
+    ))
+}
