@@ -134,12 +134,7 @@ fn kind_name(kind: InterfaceKind, locale: Locale) -> &'static str {
     }
 }
 
-/// Whether the tool can use the hub's login: it consumes OpenID Connect.
-pub(crate) fn uses_oidc_login(tool: &Tool, catalogue: &Catalogue) -> bool {
-    has_kind(tool, catalogue, InterfaceKind::LoginOidc, &[Direction::In, Direction::Both])
-}
-
-pub(crate) fn has_kind(tool: &Tool, catalogue: &Catalogue, kind: InterfaceKind, directions: &[Direction]) -> bool {
+fn has_kind(tool: &Tool, catalogue: &Catalogue, kind: InterfaceKind, directions: &[Direction]) -> bool {
     tool.interfaces
         .iter()
         .any(|l| directions.contains(&l.direction) && catalogue.interface(&l.interface).is_some_and(|i| i.kind == kind))
@@ -175,8 +170,19 @@ fn met(c: &Criterion, tool: &Tool, catalogue: &Catalogue, costs: &CostFacts) -> 
 
 /// The verdict on a knock-out with its sentence.
 pub fn evaluate(c: &Criterion, tool: &Tool, catalogue: &Catalogue, costs: &CostFacts) -> (Verdict, LocalizedText) {
+    evaluate_described(c, &describe(c, catalogue), tool, catalogue, costs)
+}
+
+/// [`evaluate`] with the criterion's description already at hand: it depends on the criterion
+/// only, so a run describes each criterion once instead of once per tool.
+pub(crate) fn evaluate_described(
+    c: &Criterion,
+    what: &LocalizedText,
+    tool: &Tool,
+    catalogue: &Catalogue,
+    costs: &CostFacts,
+) -> (Verdict, LocalizedText) {
     let verdict = met(c, tool, catalogue, costs);
-    let what = describe(c, catalogue);
     let (de, en) = match verdict {
         Verdict::Met => ("erfüllt", "met"),
         Verdict::NotMet => ("nicht erfüllt", "not met"),
@@ -185,15 +191,15 @@ pub fn evaluate(c: &Criterion, tool: &Tool, catalogue: &Catalogue, costs: &CostF
     (verdict, text(format!("{}: {de}", what.get(Locale::De)), format!("{}: {en}", what.get(Locale::En))))
 }
 
-fn linear_down(value: f64, zero_at: f64) -> f64 {
+pub(crate) fn linear_down(value: f64, zero_at: f64) -> f64 {
     (10.0 * (1.0 - value / zero_at)).clamp(0.0, 10.0)
 }
 
-fn linear_up(count: usize, full_at: u32) -> f64 {
+pub(crate) fn linear_up(count: usize, full_at: u32) -> f64 {
     (10.0 * count as f64 / f64::from(full_at)).clamp(0.0, 10.0)
 }
 
-fn round1(x: f64) -> f64 {
+pub(crate) fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
@@ -201,6 +207,7 @@ fn round1(x: f64) -> f64 {
 pub(crate) fn score(
     index: usize,
     w: &Weighted,
+    described: Option<&LocalizedText>,
     tool: &Tool,
     catalogue: &Catalogue,
     costs: &CostFacts,
@@ -208,7 +215,10 @@ pub(crate) fn score(
 ) -> CriterionScore {
     let (score, unknown, explanation): (f64, bool, LocalizedText) = match &w.rule {
         Rule::Meets { criterion } => {
-            let (verdict, sentence) = evaluate(criterion, tool, catalogue, costs);
+            let (verdict, sentence) = match described {
+                Some(what) => evaluate_described(criterion, what, tool, catalogue, costs),
+                None => evaluate(criterion, tool, catalogue, costs),
+            };
             let s = if verdict == Verdict::Met { 10.0 } else { 0.0 };
             (s, verdict == Verdict::Unknown, sentence)
         }

@@ -7,9 +7,10 @@
 //! login, points, cost, slug) are combined; this bounds the search on large catalogues and can
 //! only leave out toolkits that rank below one formed from better members of the same classes.
 
-use crate::evaluate::{Verdict, has_kind, uses_oidc_login};
-use crate::{Assessment, MAX_SUGGESTIONS, Profile, UnknownPolicy};
-use mitsprache_catalogue::{Catalogue, Direction, InterfaceKind, LocalizedText};
+use crate::evaluate::Verdict;
+use crate::{Criterion, MAX_SUGGESTIONS, MatchIndex, Profile, Tally, UnknownPolicy};
+use mitsprache_catalogue::{Catalogue, InterfaceKind, LocalizedText};
+use mitsprache_domain::Locale;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
@@ -44,24 +45,55 @@ pub struct Toolkit {
     pub to_check: Vec<LocalizedText>,
 }
 
-struct Member<'a, 'b> {
-    a: &'b Assessment<'a>,
+/// A tool that may join a toolkit, with the numbers the search needs.
+struct Member {
+    tool: usize,
     mask: u64,
+    interop: u8,
     hub_login: bool,
     hub_data: bool,
+    points: f64,
+    one_time: Option<f64>,
+    yearly: Option<f64>,
+    total: Option<f64>,
+    training: Option<f64>,
 }
 
-fn sum(values: impl Iterator<Item = Option<f64>>) -> Option<f64> {
-    values.sum()
+/// A toolkit found by the search, before it is explained.
+struct Candidate {
+    members: Vec<usize>,
+    interop: usize,
+    points: f64,
+    total: Option<f64>,
+    training: Option<f64>,
+    unknown_budget: Vec<usize>,
+    /// Slugs, sorted: the last tie-breaker.
+    slugs: Vec<String>,
 }
 
-pub(crate) fn search(profile: &Profile, catalogue: &Catalogue, assessments: &[Assessment<'_>]) -> Vec<Toolkit> {
+fn better(x: &Candidate, y: &Candidate) -> std::cmp::Ordering {
+    y.interop
+        .cmp(&x.interop)
+        .then(y.points.total_cmp(&x.points))
+        .then(cost_order(x.total, y.total))
+        .then(cost_order(x.training, y.training))
+        .then(x.members.len().cmp(&y.members.len()))
+        .then(x.slugs.cmp(&y.slugs))
+}
+
+pub(crate) fn search(
+    profile: &Profile,
+    catalogue: &Catalogue,
+    index: &MatchIndex,
+    tallies: &[Tally],
+    described: &crate::Described,
+) -> Vec<Toolkit> {
     let required: Vec<(usize, &str)> = profile
         .must
         .iter()
         .enumerate()
         .filter_map(|(i, c)| match c {
-            crate::Criterion::Function { key } => Some((i, key.as_str())),
+            Criterion::Function { key } => Some((i, key.as_str())),
             _ => None,
         })
         .collect();
@@ -71,39 +103,51 @@ pub(crate) fn search(profile: &Profile, catalogue: &Catalogue, assessments: &[As
     let full: u64 = if required.len() == 64 { u64::MAX } else { (1u64 << required.len()) - 1 };
     let policy = profile.unknown;
     // Function knock-outs are what the toolkit covers together; budget caps hold for the sum.
-    let tool_level =
-        |i: usize| matches!(profile.must[i], crate::Criterion::Function { .. }) || profile.must[i].is_budget();
+    let tool_level: u128 = profile
+        .must
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !matches!(c, Criterion::Function { .. }) && !c.is_budget())
+        .fold(0u128, |m, (i, _)| m | (1 << i));
+    let required_bits: Vec<u64> = required.iter().map(|(_, key)| index.function_bit(key)).collect();
+    let login = index.kind_bit(InterfaceKind::LoginOidc);
+    let standard = index.kind_bit(InterfaceKind::DataStandard);
+    let years = profile.context.years;
 
-    let mut classes: BTreeMap<u64, Vec<Member<'_, '_>>> = BTreeMap::new();
-    for a in assessments.iter().filter(|a| a.failed(policy, tool_level).is_empty()) {
-        let mask = required
+    let mut classes: BTreeMap<u64, Vec<Member>> = BTreeMap::new();
+    for (i, (f, t)) in index.tools.iter().zip(tallies).enumerate() {
+        if t.failed & tool_level != 0 {
+            continue;
+        }
+        let mask = required_bits
             .iter()
             .enumerate()
-            .filter(|(_, (_, key))| a.tool.functions.values.iter().any(|f| f == key))
+            .filter(|(_, b)| **b != 0 && f.functions & **b != 0)
             .fold(0u64, |m, (bit, _)| m | (1 << bit));
         if mask == 0 {
             continue;
         }
-        let member = Member {
-            a,
+        let (hub_login, hub_data) = (f.kinds_in & login != 0, f.kinds & standard != 0);
+        classes.entry(mask).or_default().push(Member {
+            tool: i,
             mask,
-            hub_login: uses_oidc_login(a.tool, catalogue),
-            hub_data: has_kind(
-                a.tool,
-                catalogue,
-                InterfaceKind::DataStandard,
-                &[Direction::In, Direction::Out, Direction::Both],
-            ),
-        };
-        classes.entry(mask).or_default().push(member);
+            interop: u8::from(hub_login) + u8::from(hub_data),
+            hub_login,
+            hub_data,
+            points: t.points,
+            one_time: f.one_time,
+            yearly: f.yearly,
+            total: f.total(years),
+            training: f.training(&profile.context),
+        });
     }
     for members in classes.values_mut() {
         members.sort_by(|x, y| {
-            (u8::from(y.hub_login) + u8::from(y.hub_data))
-                .cmp(&(u8::from(x.hub_login) + u8::from(x.hub_data)))
-                .then(y.a.points.total_cmp(&x.a.points))
-                .then(cost_order(x.a.costs.total, y.a.costs.total))
-                .then(x.a.tool.slug.cmp(&y.a.tool.slug))
+            y.interop
+                .cmp(&x.interop)
+                .then(y.points.total_cmp(&x.points))
+                .then(cost_order(x.total, y.total))
+                .then(x.tool.cmp(&y.tool))
         });
         members.truncate(PER_CLASS);
     }
@@ -131,21 +175,26 @@ pub(crate) fn search(profile: &Profile, catalogue: &Catalogue, assessments: &[As
         }
     }
 
-    let mut kits: Vec<Toolkit> = Vec::new();
+    let budget: Vec<(usize, &Criterion)> = profile.must.iter().enumerate().filter(|(_, c)| c.is_budget()).collect();
+    let tools = catalogue.tools();
+    let mut best: Vec<Candidate> = Vec::with_capacity(MAX_SUGGESTIONS + 1);
     for combo in &combos {
-        let lists: Vec<&Vec<Member<'_, '_>>> = combo.iter().filter_map(|m| classes.get(m)).collect();
+        let lists: Vec<&Vec<Member>> = combo.iter().filter_map(|m| classes.get(m)).collect();
         let mut picks = vec![0usize; lists.len()];
         loop {
-            let members: Vec<&Member<'_, '_>> = lists.iter().zip(&picks).map(|(l, &p)| &l[p]).collect();
-            if let Some(kit) = build(profile, catalogue, &required, &members, policy) {
-                kits.push(kit);
+            let members: Vec<&Member> = lists.iter().zip(&picks).map(|(l, &p)| &l[p]).collect();
+            if let Some(c) = candidate(&members, &budget, policy, tools) {
+                let worse_than_all =
+                    best.len() == MAX_SUGGESTIONS && best.last().is_some_and(|w| better(w, &c).is_lt());
+                if !worse_than_all {
+                    let at = best.partition_point(|b| better(b, &c).is_lt());
+                    best.insert(at, c);
+                    best.truncate(MAX_SUGGESTIONS);
+                }
             }
             // Next combination of picks (odometer).
             let mut k = 0;
-            loop {
-                if k == picks.len() {
-                    break;
-                }
+            while k < picks.len() {
                 picks[k] += 1;
                 if picks[k] < lists[k].len() {
                     break;
@@ -158,45 +207,24 @@ pub(crate) fn search(profile: &Profile, catalogue: &Catalogue, assessments: &[As
             }
         }
     }
-    kits.sort_by(|x, y| {
-        (y.hub_login + y.hub_data_standard)
-            .cmp(&(x.hub_login + x.hub_data_standard))
-            .then(y.points.total_cmp(&x.points))
-            .then(cost_order(x.total_cost_eur, y.total_cost_eur))
-            .then(cost_order(x.training_hours, y.training_hours))
-            .then(x.members.len().cmp(&y.members.len()))
-            .then(x.members.cmp(&y.members))
-    });
-    kits.truncate(MAX_SUGGESTIONS);
-    kits
+    best.into_iter().map(|c| explain(profile, catalogue, described, &required, &c, &classes)).collect()
 }
 
-/// Known amounts first, lower first; unknown last.
-fn cost_order(x: Option<f64>, y: Option<f64>) -> std::cmp::Ordering {
-    match (x, y) {
-        (Some(a), Some(b)) => a.total_cmp(&b),
-        (Some(_), None) => std::cmp::Ordering::Less,
-        (None, Some(_)) => std::cmp::Ordering::Greater,
-        (None, None) => std::cmp::Ordering::Equal,
-    }
-}
-
-fn build(
-    profile: &Profile,
-    catalogue: &Catalogue,
-    required: &[(usize, &str)],
-    members: &[&Member<'_, '_>],
+fn candidate(
+    members: &[&Member],
+    budget: &[(usize, &Criterion)],
     policy: UnknownPolicy,
-) -> Option<Toolkit> {
-    let one_time = sum(members.iter().map(|m| m.a.costs.one_time));
-    let yearly = sum(members.iter().map(|m| m.a.costs.yearly));
-    let total = sum(members.iter().map(|m| m.a.costs.total));
-    let mut to_check: Vec<LocalizedText> = Vec::new();
-    for c in profile.must.iter().filter(|c| c.is_budget()) {
+    tools: &[mitsprache_catalogue::Tool],
+) -> Option<Candidate> {
+    let one_time: Option<f64> = members.iter().map(|m| m.one_time).sum();
+    let yearly: Option<f64> = members.iter().map(|m| m.yearly).sum();
+    let total: Option<f64> = members.iter().map(|m| m.total).sum();
+    let mut unknown_budget = Vec::new();
+    for &(i, c) in budget {
         let (value, limit) = match c {
-            crate::Criterion::MaxOneTimeCost { eur } => (one_time, *eur),
-            crate::Criterion::MaxYearlyCost { eur } => (yearly, *eur),
-            crate::Criterion::MaxTotalCost { eur } => (total, *eur),
+            Criterion::MaxOneTimeCost { eur } => (one_time, *eur),
+            Criterion::MaxYearlyCost { eur } => (yearly, *eur),
+            Criterion::MaxTotalCost { eur } => (total, *eur),
             _ => continue,
         };
         let verdict = match value {
@@ -208,18 +236,46 @@ fn build(
             return None;
         }
         if verdict == Verdict::Unknown {
-            let what = crate::describe(c, catalogue);
-            to_check.push(LocalizedText::new(
-                format!("{} (Summe der Werkzeuge): keine Angabe, zu prüfen", what.get(mitsprache_domain::Locale::De)),
-                format!("{} (sum over the tools): not stated, to be checked", what.get(mitsprache_domain::Locale::En)),
-            ));
+            unknown_budget.push(i);
         }
     }
-    for m in members {
-        to_check.extend(m.a.to_check(policy));
-    }
-    let mut slugs: Vec<String> = members.iter().map(|m| m.a.tool.slug.to_string()).collect();
+    let mut slugs: Vec<String> = members.iter().map(|m| tools[m.tool].slug.to_string()).collect();
     slugs.sort();
+    Some(Candidate {
+        members: members.iter().map(|m| m.tool).collect(),
+        interop: members.iter().map(|m| usize::from(m.interop)).sum(),
+        points: members.iter().map(|m| m.points).sum::<f64>() / members.len() as f64,
+        total,
+        training: members.iter().map(|m| m.training).sum(),
+        unknown_budget,
+        slugs,
+    })
+}
+
+fn explain(
+    profile: &Profile,
+    catalogue: &Catalogue,
+    described: &crate::Described,
+    required: &[(usize, &str)],
+    c: &Candidate,
+    classes: &BTreeMap<u64, Vec<Member>>,
+) -> Toolkit {
+    let tools = catalogue.tools();
+    let member = |i: usize| classes.values().flatten().find(|m| m.tool == i);
+    let mut to_check: Vec<LocalizedText> = c
+        .unknown_budget
+        .iter()
+        .map(|&i| {
+            let what = &described.must[i];
+            LocalizedText::new(
+                format!("{} (Summe der Werkzeuge): keine Angabe, zu prüfen", what.get(Locale::De)),
+                format!("{} (sum over the tools): not stated, to be checked", what.get(Locale::En)),
+            )
+        })
+        .collect();
+    for &i in &c.members {
+        to_check.extend(crate::assess(profile, catalogue, described, &tools[i]).to_check(profile.unknown));
+    }
     let coverage = required
         .iter()
         .enumerate()
@@ -227,21 +283,35 @@ fn build(
             function: (*key).to_owned(),
             label: catalogue.taxonomy.function(key).map_or_else(|| LocalizedText::new(*key, *key), |t| t.label.clone()),
             tools: {
-                let mut t: Vec<String> =
-                    members.iter().filter(|m| m.mask & (1 << bit) != 0).map(|m| m.a.tool.slug.to_string()).collect();
+                let mut t: Vec<String> = c
+                    .members
+                    .iter()
+                    .filter(|&&i| member(i).is_some_and(|m| m.mask & (1 << bit) != 0))
+                    .map(|&i| tools[i].slug.to_string())
+                    .collect();
                 t.sort();
                 t
             },
         })
         .collect();
-    Some(Toolkit {
-        members: slugs,
+    Toolkit {
+        members: c.slugs.clone(),
         coverage,
-        points: members.iter().map(|m| m.a.points).sum::<f64>() / members.len() as f64,
-        total_cost_eur: total,
-        training_hours: sum(members.iter().map(|m| m.a.training)),
-        hub_login: members.iter().filter(|m| m.hub_login).count(),
-        hub_data_standard: members.iter().filter(|m| m.hub_data).count(),
+        points: c.points,
+        total_cost_eur: c.total,
+        training_hours: c.training,
+        hub_login: c.members.iter().filter(|&&i| member(i).is_some_and(|m| m.hub_login)).count(),
+        hub_data_standard: c.members.iter().filter(|&&i| member(i).is_some_and(|m| m.hub_data)).count(),
         to_check,
-    })
+    }
+}
+
+/// Known amounts first, lower first; unknown last.
+fn cost_order(x: Option<f64>, y: Option<f64>) -> std::cmp::Ordering {
+    match (x, y) {
+        (Some(a), Some(b)) => a.total_cmp(&b),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    }
 }

@@ -3,6 +3,7 @@
 use arc_swap::ArcSwap;
 use mitsprache_catalogue::{Catalogue, bundled};
 use mitsprache_domain::Clock;
+use mitsprache_matching::MatchIndex;
 use mitsprache_store::{Store, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,9 +23,23 @@ pub struct AppState {
     inner: Arc<Inner>,
 }
 
+/// The catalogue and what is derived from it, swapped together so a request never sees a
+/// matching index built from another revision than the catalogue it reads.
+struct Snapshot {
+    catalogue: Arc<Catalogue>,
+    matching: Arc<MatchIndex>,
+}
+
+impl Snapshot {
+    fn of(catalogue: Catalogue) -> Snapshot {
+        let matching = Arc::new(MatchIndex::new(&catalogue));
+        Snapshot { catalogue: Arc::new(catalogue), matching }
+    }
+}
+
 struct Inner {
     store: Store,
-    catalogue: ArcSwap<Catalogue>,
+    snapshot: ArcSwap<Snapshot>,
     config: WebConfig,
     clock: Arc<dyn Clock>,
 }
@@ -33,7 +48,9 @@ impl AppState {
     /// Loads the catalogue snapshot from the store.
     pub async fn new(store: Store, config: WebConfig, clock: Arc<dyn Clock>) -> Result<AppState, StoreError> {
         let catalogue = load(&store).await?;
-        Ok(AppState { inner: Arc::new(Inner { store, catalogue: ArcSwap::from_pointee(catalogue), config, clock }) })
+        Ok(AppState {
+            inner: Arc::new(Inner { store, snapshot: ArcSwap::from_pointee(Snapshot::of(catalogue)), config, clock }),
+        })
     }
 
     pub fn store(&self) -> &Store {
@@ -50,7 +67,13 @@ impl AppState {
 
     /// The current snapshot; cheap (an atomic load), never blocks on the database.
     pub fn catalogue(&self) -> Arc<Catalogue> {
-        self.inner.catalogue.load_full()
+        self.inner.snapshot.load().catalogue.clone()
+    }
+
+    /// The catalogue with its matching index, from the same revision.
+    pub fn matching(&self) -> (Arc<Catalogue>, Arc<MatchIndex>) {
+        let snapshot = self.inner.snapshot.load();
+        (snapshot.catalogue.clone(), snapshot.matching.clone())
     }
 
     /// Rebuilds the snapshot when the stored revision differs from the one served.
@@ -60,7 +83,7 @@ impl AppState {
             return Ok(false);
         }
         let fresh = load(self.store()).await?;
-        self.inner.catalogue.store(Arc::new(fresh));
+        self.inner.snapshot.store(Arc::new(Snapshot::of(fresh)));
         Ok(true)
     }
 

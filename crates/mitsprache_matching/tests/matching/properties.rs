@@ -2,7 +2,9 @@
 
 use mitsprache_catalogue::{Catalogue, Tool};
 use mitsprache_matching::synthetic::{self, criteria_pool};
-use mitsprache_matching::{Criterion, Profile, UnknownPolicy, Verdict, costs, evaluate, run};
+use mitsprache_matching::{
+    Criterion, Limits, MatchIndex, Profile, UnknownPolicy, Verdict, costs, evaluate, run, run_with,
+};
 use proptest::prelude::*;
 
 fn policy(check: bool) -> UnknownPolicy {
@@ -15,10 +17,15 @@ fn setup(tools: usize, seed: u64, musts: usize, check: bool) -> (Catalogue, Prof
     (catalogue, profile)
 }
 
+/// Every ranked tool, not just the ones a default result lists.
 fn ranked(profile: &Profile, catalogue: &Catalogue) -> Vec<String> {
-    let mut r: Vec<String> = run(profile, catalogue).ranked.into_iter().map(|r| r.tool).collect();
+    let mut r: Vec<String> = run_all(profile, catalogue).ranked.into_iter().map(|r| r.tool).collect();
     r.sort();
     r
+}
+
+fn run_all(profile: &Profile, catalogue: &Catalogue) -> mitsprache_matching::MatchResult {
+    run_with(profile, catalogue, &MatchIndex::new(catalogue), Limits::ALL)
 }
 
 fn tool<'a>(catalogue: &'a Catalogue, slug: &str) -> &'a Tool {
@@ -31,7 +38,7 @@ proptest! {
     #[test]
     fn every_ranked_tool_satisfies_every_knock_out(seed in any::<u64>(), musts in 0usize..5, check in any::<bool>()) {
         let (catalogue, profile) = setup(40, seed, musts, check);
-        for r in run(&profile, &catalogue).ranked {
+        for r in run_all(&profile, &catalogue).ranked {
             let t = tool(&catalogue, &r.tool);
             let c = costs(t, profile.context.years);
             for criterion in &profile.must {
@@ -56,7 +63,7 @@ proptest! {
     #[test]
     fn relaxations_are_sufficient_and_minimal(seed in any::<u64>(), musts in 3usize..7, check in any::<bool>()) {
         let (catalogue, profile) = setup(25, seed, musts, check);
-        let result = run(&profile, &catalogue);
+        let result = run_all(&profile, &catalogue);
         prop_assume!(result.ranked.is_empty());
         prop_assert!(!result.relaxations.is_empty());
         let without = |relax: &[usize]| {
@@ -110,5 +117,58 @@ proptest! {
         tools.swap(0, swapped);
         let reordered = Catalogue::new(catalogue.revision, catalogue.taxonomy.clone(), tools, catalogue.interfaces().to_vec());
         prop_assert_eq!(run(&profile, &catalogue), run(&profile, &reordered));
+    }
+
+    #[test]
+    fn the_fast_path_agrees_with_the_reference_evaluation(seed in any::<u64>(), check in any::<bool>()) {
+        // The numeric path ranks; the reference path explains. Both must say the same thing:
+        // every ranked tool's points equal the sum of its explained criteria, every tool that
+        // passes the reference knock-outs is ranked, and every excluded tool fails one.
+        let (catalogue, mut profile) = setup(30, seed, 0, check);
+        profile.must = criteria_pool(&catalogue).into_iter().skip((seed % 7) as usize).step_by(5).take(4).collect();
+        let result = run_with(&profile, &catalogue, &MatchIndex::new(&catalogue), Limits::ALL);
+        prop_assert_eq!(result.ranked.len() + result.excluded.len(), catalogue.tools().len());
+        for r in &result.ranked {
+            let explained: f64 = r.criteria.iter().map(|c| c.points).sum();
+            prop_assert!((explained - r.points).abs() < 1e-6, "{}: {} vs {}", r.tool, explained, r.points);
+        }
+        for t in catalogue.tools() {
+            let c = costs(t, profile.context.years);
+            let passes = profile.must.iter().all(|m| !evaluate(m, t, &catalogue, &c).0.fails(profile.unknown));
+            let ranked = result.ranked.iter().any(|r| r.tool == t.slug.as_str());
+            prop_assert_eq!(passes, ranked, "{}", t.slug);
+        }
+    }
+}
+
+#[test]
+fn large_catalogues_ranked_on_all_cores_agree_with_the_reference() {
+    // Above the parallel threshold the tally is split across threads; the result must be what
+    // the reference evaluation says, tool by tool, in catalogue order.
+    let catalogue = synthetic::catalogue(5_000, 99);
+    let mut profile = synthetic::profile(&catalogue, 0, 8, 5, UnknownPolicy::Check);
+    profile.must = vec![Criterion::OpenSource, Criterion::MaxYearlyCost { eur: 25_000.0 }];
+    let result = run_with(&profile, &catalogue, &MatchIndex::new(&catalogue), Limits::ALL);
+    assert_eq!(result.total_ranked + result.total_excluded, 5_000);
+    let expected: Vec<&str> = catalogue
+        .tools()
+        .iter()
+        .filter(|t| {
+            let c = costs(t, profile.context.years);
+            profile.must.iter().all(|m| !evaluate(m, t, &catalogue, &c).0.fails(profile.unknown))
+        })
+        .map(|t| t.slug.as_str())
+        .collect();
+    let mut ranked: Vec<&str> = result.ranked.iter().map(|r| r.tool.as_str()).collect();
+    ranked.sort_unstable();
+    let mut expected_sorted = expected.clone();
+    expected_sorted.sort_unstable();
+    assert_eq!(ranked, expected_sorted);
+    for r in &result.ranked {
+        let explained: f64 = r.criteria.iter().map(|c| c.points).sum();
+        assert!((explained - r.points).abs() < 1e-6, "{}", r.tool);
+    }
+    for pair in result.ranked.windows(2) {
+        assert!(pair[0].points >= pair[1].points, "ranked by points");
     }
 }

@@ -6,12 +6,13 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use mitsprache_catalogue::ValidationError;
-use mitsprache_matching::{MatchResult, Profile, run};
+use mitsprache_matching::{Limits, MatchResult, Profile, run_with};
 
 /// Ranks the catalogue's tools against a requirement profile (UfAB-style: knock-outs, weight
 /// points, scores 0–10, performance/price ratio), explains every score, lists excluded tools with
 /// their reasons, the smallest relaxations when nothing fits, and toolkits that together cover
-/// the required functions.
+/// the required functions. The best 20 ranked and the first 20 excluded tools are spelled out;
+/// `total_ranked` and `total_excluded` count all.
 #[utoipa::path(post, path = "/api/v1/matching", tag = "matching", request_body = Profile,
     responses(
         (status = 200, description = "The result", body = MatchResult),
@@ -24,9 +25,9 @@ pub async fn post_matching(
     State(state): State<AppState>,
     ApiJson(profile): ApiJson<Profile>,
 ) -> Result<Json<MatchResult>, ApiError> {
-    let catalogue = state.catalogue();
+    let (catalogue, index) = state.matching();
     check_profile(&profile, &catalogue)?;
-    Ok(Json(run(&profile, &catalogue)))
+    Ok(Json(run_with(&profile, &catalogue, &index, Limits::default())))
 }
 
 pub(crate) fn check_profile(profile: &Profile, catalogue: &mitsprache_catalogue::Catalogue) -> Result<(), ApiError> {

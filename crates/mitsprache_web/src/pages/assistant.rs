@@ -16,7 +16,12 @@ use axum::response::{IntoResponse, Response};
 use mitsprache_catalogue::{Catalogue, InterfaceKind, WcagLevel};
 use mitsprache_domain::{Locale, iso_date};
 use mitsprache_i18n::Messages;
-use mitsprache_matching::{Context, Criterion, MatchResult, Profile, Rule, UnknownPolicy, Weighted, describe, run};
+use mitsprache_matching::{
+    Context, Criterion, Limits, MatchResult, Profile, Rule, UnknownPolicy, Weighted, describe, run_with,
+};
+
+/// The page explains every tool of a municipal-sized catalogue; the CSV has them all.
+const PAGE_LIMITS: Limits = Limits { ranked: 100, excluded: 100 };
 
 /// Requirement flags the form offers as knock-outs.
 const FLAGS: [&str; 7] =
@@ -421,7 +426,7 @@ fn choices(options: impl Iterator<Item = (String, String)>, selected: impl Fn(&s
 
 pub async fn assistant_page(State(state): State<AppState>, lang: Lang, RawQuery(raw): RawQuery) -> Response {
     let path = "/marktplatz/assistent";
-    let catalogue = state.catalogue();
+    let (catalogue, index) = state.matching();
     let pairs = params::pairs(raw.as_deref());
     let form = match Form::parse(&pairs, &catalogue) {
         Ok(f) => f,
@@ -434,7 +439,7 @@ pub async fn assistant_page(State(state): State<AppState>, lang: Lang, RawQuery(
         if let Err(e) = check_profile(&profile, &catalogue) {
             return error_page(&lang, path, raw.as_deref(), &e);
         }
-        let result = run(&profile, &catalogue);
+        let result = run_with(&profile, &catalogue, &index, PAGE_LIMITS);
         Some(result_view(&ctx, &state, &catalogue, &form, &profile, &result, raw.as_deref()))
     } else {
         None
@@ -540,7 +545,7 @@ fn language_label(locale: Locale, tag: &str) -> String {
 /// programs open it), one row per ranked tool with every criterion's score and points, then the
 /// excluded tools with the knock-outs they failed.
 pub async fn matrix_csv(State(state): State<AppState>, lang: Lang, RawQuery(raw): RawQuery) -> Response {
-    let catalogue = state.catalogue();
+    let (catalogue, index) = state.matching();
     let pairs = params::pairs(raw.as_deref());
     let profile = match Form::parse(&pairs, &catalogue) {
         Ok(f) => f.profile(),
@@ -549,7 +554,7 @@ pub async fn matrix_csv(State(state): State<AppState>, lang: Lang, RawQuery(raw)
     if let Err(e) = check_profile(&profile, &catalogue) {
         return e.into_response();
     }
-    let result = run(&profile, &catalogue);
+    let result = run_with(&profile, &catalogue, &index, Limits::ALL);
     let t: &Messages = mitsprache_i18n::messages(lang.locale);
     let locale = lang.locale;
     let mut rows: Vec<Vec<String>> = Vec::new();
