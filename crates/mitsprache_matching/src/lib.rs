@@ -284,20 +284,22 @@ pub fn run_with(profile: &Profile, catalogue: &Catalogue, index: &MatchIndex, li
         })
         .collect();
     let failing: Vec<usize> = (0..tools.len()).filter(|&i| tallies[i].failed != 0).collect();
+    // An excluded tool needs only the knock-outs it failed explained, not its scores.
     let excluded = failing
         .iter()
         .take(limits.excluded)
         .map(|&i| {
-            let a = assess(profile, catalogue, &described, &tools[i]);
+            let tool = &tools[i];
+            let costs = costs(tool, profile.context.years);
             ExcludedTool {
-                tool: a.tool.slug.to_string(),
-                name: a.tool.name.clone(),
+                tool: tool.slug.to_string(),
+                name: tool.name.clone(),
                 failed: bits(tallies[i].failed)
                     .into_iter()
-                    .map(|c| Failure {
-                        criterion: c,
-                        explanation: a.verdicts[c].1.clone(),
-                        unknown: a.verdicts[c].0 == Verdict::Unknown,
+                    .map(|c| {
+                        let (verdict, explanation) =
+                            evaluate::evaluate_described(&profile.must[c], &described.must[c], tool, catalogue, &costs);
+                        Failure { criterion: c, explanation, unknown: verdict == Verdict::Unknown }
                     })
                     .collect(),
             }
@@ -308,7 +310,8 @@ pub fn run_with(profile: &Profile, catalogue: &Catalogue, index: &MatchIndex, li
     let toolkits = toolkit::search(profile, catalogue, index, &tallies, &described);
     MatchResult {
         catalogue_revision: catalogue.revision,
-        max_points: profile.should.iter().map(|w| f64::from(w.weight) * 10.0).sum(),
+        // A fold from +0.0: an empty float sum would be -0.0.
+        max_points: profile.should.iter().fold(0.0, |sum, w| sum + f64::from(w.weight) * 10.0),
         total_ranked: passing.len(),
         ranked,
         total_excluded: failing.len(),

@@ -39,6 +39,11 @@ pub async fn the_matching_api_rejects_impossible_profiles(app: TestApp) {
         "unprocessable",
     )
     .await;
+    let array = app.client.post(app.url("/api/v1/matching")).json(&json!([])).send().await.unwrap();
+    assert_problem(array, 422, "unprocessable").await;
+    let empty: Value =
+        app.client.post(app.url("/api/v1/matching")).json(&json!({})).send().await.unwrap().json().await.unwrap();
+    assert_eq!(empty["max_points"].to_string(), "0.0", "no negative zero");
     let broken = app
         .client
         .post(app.url("/api/v1/matching"))

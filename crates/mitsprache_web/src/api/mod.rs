@@ -44,15 +44,19 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     diff == 0
 }
 
-/// `Json<T>` whose rejections are problem+json with stable codes.
+/// `Json<T>` whose rejections are problem+json with stable codes. Every request body of the API
+/// is a JSON object; serde would otherwise also read a struct from a positional array.
 pub struct ApiJson<T>(pub T);
 
 impl<T: serde::de::DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+        match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(v)) if v.is_object() => {
+                serde_json::from_value(v).map(ApiJson).map_err(|e| ApiError::Unprocessable(e.to_string()))
+            }
+            Ok(_) => Err(ApiError::Unprocessable("the body must be a JSON object".into())),
             Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::UnsupportedMediaType),
             Err(JsonRejection::JsonDataError(e)) => Err(ApiError::Unprocessable(e.body_text())),
             Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::InvalidBody(e.body_text())),

@@ -302,6 +302,18 @@ pub struct AssistantPage {
     pub result: Option<ResultView>,
 }
 
+/// A weighted criterion in words, for the matrix on the page and the CSV header.
+fn rule_label(w: &Weighted, catalogue: &Catalogue, t: &Messages) -> String {
+    match &w.rule {
+        Rule::Meets { criterion } => describe(criterion, catalogue).get(t.locale()).to_owned(),
+        Rule::LowTrainingEffort { .. } => t.get("assistant.w_training").to_owned(),
+        Rule::LowCost { .. } => t.get("assistant.w_cost").to_owned(),
+        Rule::References { .. } => t.get("assistant.w_references").to_owned(),
+        Rule::Languages { .. } => t.get("assistant.w_languages").to_owned(),
+        Rule::Interfaces { .. } => t.get("assistant.w_interfaces").to_owned(),
+    }
+}
+
 /// Columns of the matrix on the page; the CSV has all ranked tools.
 const MATRIX_COLUMNS: usize = 5;
 
@@ -320,16 +332,7 @@ fn result_view(
 ) -> ResultView {
     let (t, locale) = (ctx.t, ctx.locale);
     let name_of = |slug: &str| catalogue.tool(slug).map_or(slug.to_owned(), |x| x.name.clone());
-    let rule_label = |w: &Weighted| -> String {
-        match &w.rule {
-            Rule::Meets { criterion } => describe(criterion, catalogue).get(locale).to_owned(),
-            Rule::LowTrainingEffort { .. } => t.get("assistant.w_training").to_owned(),
-            Rule::LowCost { .. } => t.get("assistant.w_cost").to_owned(),
-            Rule::References { .. } => t.get("assistant.w_references").to_owned(),
-            Rule::Languages { .. } => t.get("assistant.w_languages").to_owned(),
-            Rule::Interfaces { .. } => t.get("assistant.w_interfaces").to_owned(),
-        }
-    };
+    let rule_label = |w: &Weighted| rule_label(w, catalogue, t);
     let shown: Vec<&mitsprache_matching::RankedTool> = result.ranked.iter().take(MATRIX_COLUMNS).collect();
     let query = params::pairs(raw).into_iter().filter(|(k, _)| k != "lang").collect::<Vec<_>>();
     let mut context = vec![(t.get("assistant.years").to_owned(), form.years.to_string())];
@@ -571,14 +574,7 @@ pub async fn matrix_csv(State(state): State<AppState>, lang: Lang, RawQuery(raw)
     .map(str::to_owned)
     .collect::<Vec<_>>();
     for w in &profile.should {
-        let label = match &w.rule {
-            Rule::Meets { criterion } => describe(criterion, &catalogue).get(locale).to_owned(),
-            Rule::LowTrainingEffort { .. } => t.get("assistant.w_training").to_owned(),
-            Rule::LowCost { .. } => t.get("assistant.w_cost").to_owned(),
-            Rule::References { .. } => t.get("assistant.w_references").to_owned(),
-            Rule::Languages { .. } => t.get("assistant.w_languages").to_owned(),
-            Rule::Interfaces { .. } => t.get("assistant.w_interfaces").to_owned(),
-        };
+        let label = rule_label(w, &catalogue, t);
         header.push(format!("{label} ({} {})", w.weight, t.get("csv.weight")));
     }
     rows.push(header);
