@@ -71,10 +71,8 @@ fn validate_tool(tool: &Tool, taxonomy: &Taxonomy, interfaces: &HashSet<&str>, e
     }
     if let Some(l) = tool.licence.as_option() {
         e.url("licence.source", &l.sourced.source);
-        if l.spdx.trim().is_empty()
-            || l.spdx.contains(char::is_whitespace) && !l.spdx.contains(" OR ") && !l.spdx.contains(" AND ")
-        {
-            e.push("licence.spdx", "must be an SPDX licence expression");
+        if !is_spdx_expression(&l.spdx) {
+            e.push("licence.spdx", "must be an SPDX licence expression (identifiers joined by OR, AND, WITH)");
         }
     }
     if let Some(h) = tool.hosting.as_option() {
@@ -139,6 +137,24 @@ fn validate_tool(tool: &Tool, taxonomy: &Taxonomy, interfaces: &HashSet<&str>, e
     }
 }
 
+/// Identifiers joined by OR, AND or WITH, with optional parentheses: the shape of an SPDX
+/// license expression (not a check of the identifiers against the SPDX list).
+fn is_spdx_expression(text: &str) -> bool {
+    const OPERATORS: [&str; 3] = ["OR", "AND", "WITH"];
+    let words: Vec<&str> = text.split(' ').collect();
+    words.len() % 2 == 1
+        && words.iter().enumerate().all(|(i, word)| {
+            let word = word.trim_matches(['(', ')']);
+            if i % 2 == 1 {
+                OPERATORS.contains(&word)
+            } else {
+                !word.is_empty()
+                    && !OPERATORS.contains(&word)
+                    && word.chars().all(|c| c.is_ascii_alphanumeric() || ".-+:".contains(c))
+            }
+        })
+}
+
 fn check_costs(c: &Costs, e: &mut Errors<'_>) {
     for (field, range) in [("one_time_eur", &c.one_time_eur), ("yearly_eur", &c.yearly_eur)] {
         if let Some(r) = range.as_option()
@@ -184,6 +200,47 @@ impl Errors<'_> {
         let ok = rest.is_some_and(|r| !r.is_empty()) && !value.contains(char::is_whitespace);
         if !ok {
             self.push(field, "must be an http(s) URL");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundled;
+
+    fn errors_for_licence(spdx: &str) -> Vec<ValidationError> {
+        let doc = bundled::document().unwrap();
+        let mut tool = doc.tools.iter().find(|t| t.slug.as_str() == "decidim").unwrap().clone();
+        if let Some(l) = match &mut tool.licence {
+            crate::Known::Known(l) => Some(l),
+            crate::Known::Unknown => None,
+        } {
+            l.spdx = spdx.into();
+        }
+        validate_catalogue(&doc.taxonomy.unwrap(), &[tool], &doc.interfaces)
+            .into_iter()
+            .filter(|e| e.field == "licence.spdx")
+            .collect()
+    }
+
+    #[test]
+    fn spdx_expressions_with_operators_are_accepted() {
+        for ok in [
+            "AGPL-3.0-or-later",
+            "MIT OR Apache-2.0",
+            "GPL-2.0-or-later WITH Classpath-exception-2.0",
+            "(MIT AND BSD-3-Clause)",
+            "LicenseRef-proprietary",
+        ] {
+            assert!(errors_for_licence(ok).is_empty(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn free_text_is_not_an_spdx_expression() {
+        for bad in ["", "GNU Affero GPL v3", "MIT  OR Apache-2.0", "MIT;rm"] {
+            assert!(!errors_for_licence(bad).is_empty(), "{bad}");
         }
     }
 }
