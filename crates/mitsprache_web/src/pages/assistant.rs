@@ -14,7 +14,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use mitsprache_catalogue::{Catalogue, InterfaceKind, WcagLevel};
-use mitsprache_domain::{Locale, iso_date};
+use mitsprache_domain::iso_date;
 use mitsprache_i18n::Messages;
 use mitsprache_matching::{
     Context, Criterion, Limits, MatchResult, Profile, Rule, UnknownPolicy, Weighted, describe, run_with,
@@ -484,7 +484,7 @@ pub async fn assistant_page(State(state): State<AppState>, lang: Lang, RawQuery(
         }),
         languages: choices(
             std::iter::once((String::new(), t.get("assistant.language.any").to_owned()))
-                .chain(LANGUAGES.iter().map(|l| ((*l).to_owned(), language_label(locale, l)))),
+                .chain(LANGUAGES.iter().map(|l| ((*l).to_owned(), view::language_name(locale, l)))),
             |v| form.language.as_deref().unwrap_or("") == v,
         ),
         process_types: choices(
@@ -525,23 +525,6 @@ pub async fn assistant_page(State(state): State<AppState>, lang: Lang, RawQuery(
         ctx,
     };
     render(&page, &lang, StatusCode::OK)
-}
-
-fn language_label(locale: Locale, tag: &str) -> String {
-    let names = [
-        ("de", "Deutsch", "German"),
-        ("en", "Englisch", "English"),
-        ("fr", "Französisch", "French"),
-        ("tr", "Türkisch", "Turkish"),
-        ("ar", "Arabisch", "Arabic"),
-        ("uk", "Ukrainisch", "Ukrainian"),
-        ("pl", "Polnisch", "Polish"),
-        ("es", "Spanisch", "Spanish"),
-    ];
-    names
-        .iter()
-        .find(|(t, _, _)| *t == tag)
-        .map_or(tag.to_owned(), |(_, de, en)| if locale == Locale::De { (*de).to_owned() } else { (*en).to_owned() })
 }
 
 /// The evaluation matrix as CSV (semicolon-separated, UTF-8 with BOM, as German spreadsheet

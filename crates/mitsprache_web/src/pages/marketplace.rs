@@ -80,30 +80,6 @@ fn cost_label(t: &Messages, b: CostBand) -> String {
     t.get(&format!("cost.{}", b.key())).to_owned()
 }
 
-fn language_name(locale: Locale, tag: &str) -> String {
-    let names: &[(&str, &str, &str)] = &[
-        ("de", "Deutsch", "German"),
-        ("en", "Englisch", "English"),
-        ("fr", "Französisch", "French"),
-        ("es", "Spanisch", "Spanish"),
-        ("it", "Italienisch", "Italian"),
-        ("pl", "Polnisch", "Polish"),
-        ("tr", "Türkisch", "Turkish"),
-        ("ar", "Arabisch", "Arabic"),
-        ("uk", "Ukrainisch", "Ukrainian"),
-        ("ru", "Russisch", "Russian"),
-        ("nl", "Niederländisch", "Dutch"),
-        ("ca", "Katalanisch", "Catalan"),
-    ];
-    match names.iter().find(|(t, _, _)| *t == tag) {
-        Some((_, de, en)) => match locale {
-            Locale::De => (*de).to_owned(),
-            Locale::En => (*en).to_owned(),
-        },
-        None => tag.to_owned(),
-    }
-}
-
 pub async fn list_page(State(state): State<AppState>, lang: Lang, RawQuery(raw): RawQuery) -> Response {
     let path = "/marktplatz";
     let catalogue = state.catalogue();
@@ -217,7 +193,7 @@ pub async fn list_page(State(state): State<AppState>, lang: Lang, RawQuery(raw):
             f.languages
                 .iter()
                 .filter(|c| c.count > 0)
-                .map(|c| (c.key.to_string(), language_name(locale, &c.key), c.count))
+                .map(|c| (c.key.to_string(), view::language_name(locale, &c.key), c.count))
                 .collect(),
         ),
     ];
@@ -485,7 +461,7 @@ fn sections(catalogue: &Catalogue, tool: &Tool, t: &Messages, locale: Locale) ->
             rows: vec![row(
                 t,
                 "field.languages",
-                Value::text(l.values.iter().map(|x| language_name(locale, x)).collect::<Vec<_>>().join(", ")),
+                Value::text(l.values.iter().map(|x| view::language_name(locale, x)).collect::<Vec<_>>().join(", ")),
             )],
             source: Some(Source::of(t, &l.sourced)),
         },

@@ -16,6 +16,31 @@ pub fn url(path: &str, pairs: &[(String, String)]) -> String {
     format!("{path}?{}", s.finish())
 }
 
+/// A language tag as a name people read; unknown tags stay tags.
+pub fn language_name(locale: Locale, tag: &str) -> String {
+    let names: &[(&str, &str, &str)] = &[
+        ("de", "Deutsch", "German"),
+        ("en", "Englisch", "English"),
+        ("fr", "Französisch", "French"),
+        ("es", "Spanisch", "Spanish"),
+        ("it", "Italienisch", "Italian"),
+        ("pl", "Polnisch", "Polish"),
+        ("tr", "Türkisch", "Turkish"),
+        ("ar", "Arabisch", "Arabic"),
+        ("uk", "Ukrainisch", "Ukrainian"),
+        ("ru", "Russisch", "Russian"),
+        ("nl", "Niederländisch", "Dutch"),
+        ("ca", "Katalanisch", "Catalan"),
+    ];
+    match names.iter().find(|(t, _, _)| *t == tag) {
+        Some((_, de, en)) => match locale {
+            Locale::De => (*de).to_owned(),
+            Locale::En => (*en).to_owned(),
+        },
+        None => tag.to_owned(),
+    }
+}
+
 pub fn date(locale: Locale, d: time::Date) -> String {
     match locale {
         Locale::De => format!("{:02}.{:02}.{}", d.day(), u8::from(d.month()), d.year()),
