@@ -6,10 +6,12 @@
 
 mod known;
 mod locale;
+mod role;
 mod slug;
 
 pub use known::{Known, Sourced, iso_date};
 pub use locale::{Locale, LocalizedText};
+pub use role::Role;
 pub use slug::{Slug, SlugError};
 
 use time::OffsetDateTime;
@@ -25,6 +27,27 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> OffsetDateTime {
         OffsetDateTime::now_utc()
+    }
+}
+
+/// A clock tests move forward by hand, e.g. past a code's expiry.
+#[derive(Debug)]
+pub struct ManualClock(std::sync::Mutex<OffsetDateTime>);
+
+impl ManualClock {
+    pub fn new(start: OffsetDateTime) -> ManualClock {
+        ManualClock(std::sync::Mutex::new(start))
+    }
+
+    pub fn advance(&self, by: time::Duration) {
+        let mut now = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *now += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> OffsetDateTime {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

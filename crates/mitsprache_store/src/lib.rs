@@ -6,9 +6,11 @@
 //! [`StoreError`] variants a caller can act on.
 
 mod catalogue;
+mod identity;
 mod migrate;
 
 pub use catalogue::{CatalogueData, CatalogueStore, ImportSummary, WriteOutcome};
+pub use identity::{Account, Consent, Delivery, Grant, IdentityStore, Redemption, Session, SessionSelector, StoredKey};
 pub use migrate::MIGRATIONS;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -101,6 +103,10 @@ impl Store {
 
     pub fn catalogue(&self) -> CatalogueStore<'_> {
         CatalogueStore::new(&self.pool)
+    }
+
+    pub fn identity(&self) -> IdentityStore<'_> {
+        IdentityStore::new(&self.pool)
     }
 
     /// Cheap liveness check for `/healthz`.

@@ -6,11 +6,18 @@ use crate::{Backend, StoreError};
 use sqlx::{AnyPool, Row};
 
 /// (name, SQLite text, PostgreSQL text). Both folders must hold the same names (tested).
-pub const MIGRATIONS: &[(&str, &str, &str)] = &[(
-    "0001_catalogue",
-    include_str!("../migrations/sqlite/0001_catalogue.sql"),
-    include_str!("../migrations/postgres/0001_catalogue.sql"),
-)];
+pub const MIGRATIONS: &[(&str, &str, &str)] = &[
+    (
+        "0001_catalogue",
+        include_str!("../migrations/sqlite/0001_catalogue.sql"),
+        include_str!("../migrations/postgres/0001_catalogue.sql"),
+    ),
+    (
+        "0002_identity",
+        include_str!("../migrations/sqlite/0002_identity.sql"),
+        include_str!("../migrations/postgres/0002_identity.sql"),
+    ),
+];
 
 /// FNV-1a: enough to notice an edited file; not a security boundary.
 fn checksum(text: &str) -> String {

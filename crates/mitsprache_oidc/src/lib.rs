@@ -1,0 +1,39 @@
+//! The OpenID Connect provider's protocol, free of HTTP and SQL (ADR 0006).
+//!
+//! Each module is one protocol step or building block: [`random`] secrets and digests, [`jose`]
+//! signing keys and JWS, [`pkce`], [`client`] registration and authentication, [`authorize`]
+//! request validation, [`claims`] and tokens, [`subject`] identifiers, [`password`] hashing and
+//! [`discovery`] metadata. Time and randomness are passed in; the web crate maps these steps to
+//! endpoints and the store crate keeps their state.
+
+pub mod authorize;
+pub mod claims;
+pub mod client;
+pub mod discovery;
+pub mod jose;
+pub mod password;
+pub mod pkce;
+pub mod random;
+pub mod subject;
+
+/// How long what the provider hands out stays valid, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetimes {
+    pub code: i64,
+    pub access_token: i64,
+    pub id_token: i64,
+    pub refresh_token: i64,
+    pub session: i64,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        // Codes are exchanged within seconds by a working client; a minute covers slow networks.
+        // Access tokens are short because JWTs cannot be recalled from resource servers that
+        // do not introspect. Sessions last a working day; refresh tokens a month of inactivity.
+        Lifetimes { code: 60, access_token: 900, id_token: 900, refresh_token: 30 * 86_400, session: 12 * 3600 }
+    }
+}
+
+/// The scopes the provider understands; others are ignored as RFC 6749 §3.3 allows.
+pub const SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];

@@ -1,0 +1,114 @@
+//! Password hashing with Argon2id at OWASP's parameters (m = 19 MiB, t = 2, p = 1). Stored as
+//! PHC strings, so a hash made with older parameters is recognised and rehashed at the next
+//! successful login.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+use crate::random::Random;
+
+/// The minimum length the hub accepts; NIST SP 800-63B asks for at least 8 and no composition rules.
+pub const MIN_LENGTH: usize = 10;
+pub const MAX_LENGTH: usize = 256;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cost {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl Default for Cost {
+    fn default() -> Self {
+        Cost { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 }
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PasswordError {
+    #[error("the password must have at least {MIN_LENGTH} characters")]
+    TooShort,
+    #[error("the password must have at most {MAX_LENGTH} characters")]
+    TooLong,
+    #[error("the stored hash cannot be read")]
+    Corrupt,
+}
+
+pub fn check_policy(password: &str) -> Result<(), PasswordError> {
+    let n = password.chars().count();
+    if n < MIN_LENGTH {
+        Err(PasswordError::TooShort)
+    } else if n > MAX_LENGTH {
+        Err(PasswordError::TooLong)
+    } else {
+        Ok(())
+    }
+}
+
+fn argon(cost: Cost) -> Result<Argon2<'static>, PasswordError> {
+    let params =
+        Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None).map_err(|_| PasswordError::Corrupt)?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+pub fn hash(password: &str, cost: Cost, random: &dyn Random) -> Result<String, PasswordError> {
+    let mut salt = [0u8; 16];
+    random.fill(&mut salt);
+    let salt = SaltString::encode_b64(&salt).map_err(|_| PasswordError::Corrupt)?;
+    Ok(argon(cost)?.hash_password(password.as_bytes(), &salt).map_err(|_| PasswordError::Corrupt)?.to_string())
+}
+
+/// Whether `password` matches `stored` (the parameters are read from the PHC string).
+pub fn verify(password: &str, stored: &str) -> Result<bool, PasswordError> {
+    let parsed = PasswordHash::new(stored).map_err(|_| PasswordError::Corrupt)?;
+    Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+/// Whether `stored` was made with other parameters than `cost` (or another algorithm).
+pub fn needs_rehash(stored: &str, cost: Cost) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else { return true };
+    let Ok(params) = Params::try_from(&parsed) else { return true };
+    parsed.algorithm.as_str() != "argon2id"
+        || params.m_cost() != cost.memory_kib
+        || params.t_cost() != cost.iterations
+        || params.p_cost() != cost.parallelism
+}
+
+/// A hash of a random password at the given cost, verified against when an e-mail address is
+/// unknown so that the answer takes as long as for a known one (no account enumeration).
+pub fn decoy(cost: Cost, random: &dyn Random) -> Result<String, PasswordError> {
+    hash(&crate::random::secret(random), cost, random)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::random::SeededRandom;
+
+    const CHEAP: Cost = Cost { memory_kib: 64, iterations: 1, parallelism: 1 };
+
+    #[test]
+    fn hashes_verify_and_record_their_parameters() {
+        let rng = SeededRandom::new(1);
+        let stored = hash("correct horse battery", CHEAP, &rng).unwrap();
+        assert!(stored.starts_with("$argon2id$v=19$m=64,t=1,p=1$"), "{stored}");
+        assert!(verify("correct horse battery", &stored).unwrap());
+        assert!(!verify("wrong horse battery", &stored).unwrap());
+        assert!(!needs_rehash(&stored, CHEAP));
+        assert!(needs_rehash(&stored, Cost::default()));
+        assert_eq!(verify("x", "not a hash"), Err(PasswordError::Corrupt));
+    }
+
+    #[test]
+    fn default_cost_is_owasp() {
+        let stored = hash("correct horse battery", Cost::default(), &SeededRandom::new(2)).unwrap();
+        assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
+    }
+
+    #[test]
+    fn policy_counts_characters() {
+        assert_eq!(check_policy("kurz"), Err(PasswordError::TooShort));
+        assert!(check_policy("äöüäöüäöüä").is_ok());
+        assert_eq!(check_policy(&"x".repeat(257)), Err(PasswordError::TooLong));
+    }
+}
