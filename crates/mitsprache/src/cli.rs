@@ -1,4 +1,5 @@
-//! The command line: `serve`, `migrate`, `catalogue import|export`, `config example`.
+//! The command line: `serve`, `migrate`, `catalogue import|export`, `user`, `client`, `keys`,
+//! `config example`.
 
 use crate::commands;
 use crate::config::{Config, Overrides};
@@ -34,6 +35,21 @@ enum Command {
         #[command(subcommand)]
         command: CatalogueCommand,
     },
+    /// Accounts: add one (password from standard input or a file), change a role.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Tools that log people in through the hub (OpenID Connect clients).
+    Client {
+        #[command(subcommand)]
+        command: ClientCommand,
+    },
+    /// Signing keys of the OpenID provider.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Configuration helpers.
     Config {
         #[command(subcommand)]
@@ -66,6 +82,83 @@ pub enum ExportFormat {
     Publiccode,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Citizen,
+    Editor,
+    Admin,
+}
+
+impl From<RoleArg> for mitsprache_domain::Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Citizen => mitsprache_domain::Role::Citizen,
+            RoleArg::Editor => mitsprache_domain::Role::Editor,
+            RoleArg::Admin => mitsprache_domain::Role::Admin,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add an account with a verified address; the password comes from --password-file or stdin.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_enum, default_value_t = RoleArg::Citizen)]
+        role: RoleArg,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+    },
+    /// Give an account another role.
+    Role {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClientCommand {
+    /// Register a tool; prints its client id and secret as JSON (the secret is shown only once).
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long = "redirect-uri", value_name = "URI")]
+        redirect_uris: Vec<String>,
+        #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
+        post_logout_redirect_uris: Vec<String>,
+        /// authorization_code, refresh_token, client_credentials (repeatable; default: the first two).
+        #[arg(long = "grant", value_name = "GRANT")]
+        grants: Vec<String>,
+        /// client_secret_basic (default), client_secret_post or none (public clients).
+        #[arg(long)]
+        auth_method: Option<String>,
+        #[arg(long, value_name = "URI")]
+        backchannel_logout_uri: Option<String>,
+        /// The host pairwise subjects are computed for, when redirect URIs span several hosts.
+        #[arg(long, value_name = "HOST")]
+        sector: Option<String>,
+        /// Skip the consent screen (the municipality's own or contracted tools).
+        #[arg(long)]
+        first_party: bool,
+        /// Give this tool the hub-wide account id as subject instead of a pairwise one.
+        #[arg(long)]
+        public_subject: bool,
+    },
+    /// List registered tools.
+    List,
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Add new signing keys (ES256, RS256); old public keys stay published until their tokens expire.
+    Rotate,
+}
+
 #[derive(Subcommand)]
 enum ConfigCommand {
     /// Print an example configuration file with the defaults.
@@ -94,6 +187,41 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Catalogue { command: CatalogueCommand::Export { format, output } } => {
             commands::export(&config, format, output.as_deref()).await
         }
+        Command::User { command: UserCommand::Add { email, role, name, password_file } } => {
+            commands::identity::user_add(&config, &email, role.into(), name.as_deref(), password_file.as_deref()).await
+        }
+        Command::User { command: UserCommand::Role { email, role } } => {
+            commands::identity::user_role(&config, &email, role.into()).await
+        }
+        Command::Client {
+            command:
+                ClientCommand::Add {
+                    name,
+                    redirect_uris,
+                    post_logout_redirect_uris,
+                    grants,
+                    auth_method,
+                    backchannel_logout_uri,
+                    sector,
+                    first_party,
+                    public_subject,
+                },
+        } => {
+            let args = commands::identity::ClientArgs {
+                name: &name,
+                redirect_uris: &redirect_uris,
+                post_logout_redirect_uris: &post_logout_redirect_uris,
+                grants: &grants,
+                auth_method: auth_method.as_deref(),
+                backchannel_logout_uri: backchannel_logout_uri.as_deref(),
+                sector: sector.as_deref(),
+                first_party,
+                public_subject,
+            };
+            commands::identity::client_add(&config, args).await
+        }
+        Command::Client { command: ClientCommand::List } => commands::identity::client_list(&config).await,
+        Command::Keys { command: KeysCommand::Rotate } => commands::identity::keys_rotate(&config).await,
         Command::Config { .. } => Ok(()),
     }
 }

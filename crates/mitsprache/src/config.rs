@@ -25,6 +25,47 @@ pub struct Config {
     pub public_url: String,
     pub log: LogConfig,
     pub catalogue: CatalogueConfig,
+    pub identity: IdentityConfig,
+    pub mail: MailConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityConfig {
+    /// Whether people may register themselves; otherwise admins add accounts.
+    pub open_registration: bool,
+    /// How long a login lasts.
+    pub session_hours: i64,
+    /// Failed logins allowed per account (six times as many per IP address) in the window.
+    pub login_attempts: i64,
+    pub login_window_minutes: i64,
+    /// Initial access token for RFC 7591 dynamic client registration; unset disables it.
+    pub registration_token: Option<String>,
+    pub registration_token_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailConfig {
+    /// Sender of the hub's mail.
+    pub from: String,
+    /// SMTP server; unset writes mail as .eml files to `outbox` instead (a first start).
+    pub smtp_host: Option<String>,
+    pub smtp_port: u16,
+    /// `starttls`, `tls` (implicit, port 465) or `none` (only for a local relay).
+    pub smtp_security: SmtpSecurity,
+    pub smtp_user: Option<String>,
+    pub smtp_password: Option<String>,
+    pub smtp_password_file: Option<PathBuf>,
+    pub outbox: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    Starttls,
+    Tls,
+    None,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -70,6 +111,24 @@ impl Default for Config {
                 load_bundled: true,
                 refresh_seconds: 2,
             },
+            identity: IdentityConfig {
+                open_registration: true,
+                session_hours: 12,
+                login_attempts: 5,
+                login_window_minutes: 15,
+                registration_token: None,
+                registration_token_file: None,
+            },
+            mail: MailConfig {
+                from: "mitsprache <noreply@localhost>".into(),
+                smtp_host: None,
+                smtp_port: 587,
+                smtp_security: SmtpSecurity::Starttls,
+                smtp_user: None,
+                smtp_password: None,
+                smtp_password_file: None,
+                outbox: "data/outbox".into(),
+            },
         }
     }
 }
@@ -112,6 +171,13 @@ impl Config {
         if let Some(path) = &config.catalogue.editor_token_file {
             config.catalogue.editor_token = Some(read_secret(path).context("key `catalogue.editor_token_file`")?);
         }
+        if let Some(path) = &config.identity.registration_token_file {
+            config.identity.registration_token =
+                Some(read_secret(path).context("key `identity.registration_token_file`")?);
+        }
+        if let Some(path) = &config.mail.smtp_password_file {
+            config.mail.smtp_password = Some(read_secret(path).context("key `mail.smtp_password_file`")?);
+        }
         config.check()?;
         Ok(config)
     }
@@ -133,6 +199,20 @@ impl Config {
             && token.len() < 16
         {
             bail!("key `catalogue.editor_token`: must have at least 16 characters");
+        }
+        if let Some(token) = &self.identity.registration_token
+            && token.len() < 32
+        {
+            bail!("key `identity.registration_token`: must have at least 32 characters");
+        }
+        if !(1..=24 * 30).contains(&self.identity.session_hours) {
+            bail!("key `identity.session_hours`: must be between 1 and 720");
+        }
+        if self.identity.login_attempts < 1 || self.identity.login_window_minutes < 1 {
+            bail!("keys `identity.login_attempts` and `identity.login_window_minutes`: must be at least 1");
+        }
+        if !self.mail.from.contains('@') {
+            bail!("key `mail.from`: must contain an e-mail address, got `{}`", self.mail.from);
         }
         if self.catalogue.refresh_seconds == 0 {
             bail!("key `catalogue.refresh_seconds`: must be at least 1");
@@ -172,6 +252,28 @@ impl Config {
             "# editor_token_file = \"/run/secrets/editor-token\"".into(),
             format!("load_bundled = {}", c.catalogue.load_bundled),
             format!("refresh_seconds = {}", c.catalogue.refresh_seconds),
+            String::new(),
+            "[identity]".into(),
+            "# Whether people may register themselves; otherwise admins add accounts (`mitsprache user add`).".into(),
+            format!("open_registration = {}", c.identity.open_registration),
+            format!("session_hours = {}", c.identity.session_hours),
+            "# Failed logins per account (six times as many per IP address) within the window.".into(),
+            format!("login_attempts = {}", c.identity.login_attempts),
+            format!("login_window_minutes = {}", c.identity.login_window_minutes),
+            "# Initial access token for RFC 7591 dynamic client registration (at least 32 characters).".into(),
+            "# registration_token = \"…\"".into(),
+            "# registration_token_file = \"/run/secrets/registration-token\"".into(),
+            String::new(),
+            "[mail]".into(),
+            format!("from = \"{}\"", c.mail.from),
+            "# Without smtp_host, mail is written as .eml files to `outbox` (and the log says so).".into(),
+            "# smtp_host = \"mail.example.org\"".into(),
+            format!("smtp_port = {}", c.mail.smtp_port),
+            "# starttls, tls (implicit, port 465) or none (only for a local relay)".into(),
+            "smtp_security = \"starttls\"".into(),
+            "# smtp_user = \"hub\"".into(),
+            "# smtp_password_file = \"/run/secrets/smtp-password\"".into(),
+            format!("outbox = \"{}\"", c.mail.outbox.display()),
             String::new(),
         ]
         .join("\n")

@@ -5,8 +5,10 @@ use crate::config::Config;
 use anyhow::Context;
 use mitsprache_catalogue::bundled;
 use mitsprache_domain::{Clock, SystemClock};
+use mitsprache_oidc::Lifetimes;
 use mitsprache_store::Store;
-use mitsprache_web::{AppState, WebConfig};
+use mitsprache_web::identity::IdentityConfig;
+use mitsprache_web::{AppState, Services, WebConfig};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,7 +18,20 @@ pub struct App {
     pub state: AppState,
     pub listener: TcpListener,
     pub address: SocketAddr,
-    refresh: tokio::task::JoinHandle<()>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// The identity settings the web layer needs, from the configuration.
+pub fn identity_config(config: &Config) -> IdentityConfig {
+    IdentityConfig {
+        issuer: config.public_url.trim_end_matches('/').to_owned(),
+        lifetimes: Lifetimes { session: config.identity.session_hours * 3600, ..Lifetimes::default() },
+        login_attempts: config.identity.login_attempts,
+        login_window: config.identity.login_window_minutes * 60,
+        open_registration: config.identity.open_registration,
+        registration_token: config.identity.registration_token.clone(),
+        ..IdentityConfig::default()
+    }
 }
 
 /// Opens and migrates the store; on an empty catalogue loads the bundled one.
@@ -47,17 +62,28 @@ impl App {
     }
 
     pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
+        let services = Services {
+            random: Arc::new(mitsprache_oidc::random::OsRandom),
+            mailer: crate::mail::mailer(&config.mail)?,
+        };
+        Self::build_with(config, clock, services).await
+    }
+
+    /// Builds with injected clock, randomness and mail transport (tests).
+    pub async fn build_with(config: &Config, clock: Arc<dyn Clock>, services: Services) -> anyhow::Result<App> {
         let store = prepare_store(config, clock.as_ref()).await?;
         let web = WebConfig {
             editor_token: config.catalogue.editor_token.clone(),
             secure_cookies: config.public_url.starts_with("https://"),
+            identity: identity_config(config),
         };
-        let state = AppState::new(store, web, clock).await?;
-        let refresh = state.spawn_refresh(Duration::from_secs(config.catalogue.refresh_seconds));
+        let state = AppState::new(store, web, clock, services).await?;
+        let mut tasks = vec![state.spawn_refresh(Duration::from_secs(config.catalogue.refresh_seconds))];
+        tasks.extend(state.spawn_identity_tasks());
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
         let address = listener.local_addr()?;
-        Ok(App { state, listener, address, refresh })
+        Ok(App { state, listener, address, tasks })
     }
 
     /// Serves until `shutdown` completes, then finishes in-flight requests and closes the store.
@@ -69,33 +95,43 @@ impl App {
                 Duration::from_secs(30),
             ));
         tracing::info!(address = %self.address, "mitsprache serves");
-        axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await?;
-        self.refresh.abort();
+        // The peer address feeds the per-IP login rate limit.
+        axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        for task in &self.tasks {
+            task.abort();
+        }
         self.state.store().close().await;
         tracing::info!("mitsprache stopped");
         Ok(())
     }
 }
 
-/// Completes on SIGTERM or Ctrl-C.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Completes on SIGTERM or Ctrl-C. The handlers are installed when this is called, not when the
+/// future is first polled, so a signal that arrives while the server starts is not lost.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let term = async move {
+            match term {
+                Some(mut s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! {
+            () = ctrl_c => {},
+            () = term => {},
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+        tracing::info!("shutdown requested; finishing open requests");
     }
-    tracing::info!("shutdown requested; finishing open requests");
 }

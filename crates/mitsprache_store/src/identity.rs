@@ -267,11 +267,11 @@ impl<'a> IdentityStore<'a> {
 
     /// The live session behind a cookie, with its account.
     pub async fn session(&self, digest: &str, now: i64) -> Result<Option<(Session, Account)>, StoreError> {
-        let row = sqlx::query(&format!(
+        let row = sqlx::query(
             "SELECT s.sid, s.account_id, s.auth_time, s.amr, s.created_at, s.expires_at, s.user_agent, \
              a.id, a.email, a.email_verified, a.password_hash, a.name, a.locale, a.role, a.created_at AS a_created, a.updated_at \
-             FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.digest = $1 AND s.expires_at > $2"
-        ))
+             FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.digest = $1 AND s.expires_at > $2",
+        )
         .bind(digest)
         .bind(now)
         .fetch_optional(self.pool)

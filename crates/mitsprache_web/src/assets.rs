@@ -14,3 +14,17 @@ pub async fn style() -> impl IntoResponse {
         STYLE,
     )
 }
+
+const FORM_POST: &str = include_str!("../assets/form-post.js");
+
+/// Submits the form-post response page on load (OAuth 2.0 Form Post Response Mode); the page's
+/// button does the same without JavaScript.
+pub async fn form_post_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+        ],
+        FORM_POST,
+    )
+}

@@ -7,10 +7,11 @@
 pub mod api;
 mod assets;
 pub mod error;
+pub mod identity;
 mod pages;
 mod params;
 mod routes;
 mod state;
 
 pub use routes::{MAX_BODY_BYTES, openapi, router};
-pub use state::{AppState, WebConfig};
+pub use state::{AppState, Services, WebConfig};

@@ -2,18 +2,24 @@
 //! the OpenAPI document is generated from the same list that routes requests.
 
 use crate::api::catalogue as cat;
+use crate::identity::oidc;
+use crate::pages::account;
 use crate::state::AppState;
 use crate::{assets, pages};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
+use mitsprache_oidc::discovery::paths;
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+
+/// No inline script or style anywhere; pages frame nothing and are framed by nothing.
+const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// Request bodies above this are refused with 413 before they are read into memory.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -90,27 +96,60 @@ pub fn router(state: AppState) -> Router {
         .route("/marktplatz/vergleich", get(pages::marketplace::compare_page))
         .route("/marktplatz/assistent", get(pages::assistant::assistant_page))
         .route("/marktplatz/assistent/bewertungsmatrix.csv", get(pages::assistant::matrix_csv))
-        // Pages frame nothing and are framed by nothing; no inline script or style anywhere.
-        .layer(SetResponseHeaderLayer::overriding(
+        .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP)));
+
+    // Login, consent and account pages set their own CSP where a form must reach a tool.
+    let identity_pages = Router::new()
+        .route("/anmelden", get(account::login_page).post(account::login_submit))
+        .route("/registrieren", get(account::register_page).post(account::register_submit))
+        .route("/email-bestaetigen", get(account::verify_email))
+        .route("/passwort-vergessen", get(account::forgot_page).post(account::forgot_submit))
+        .route("/passwort-neu", get(account::reset_page).post(account::reset_submit))
+        .route("/abmelden", post(account::logout_submit))
+        .route("/konto", get(account::account_page))
+        .route("/konto/profil", post(account::profile_submit))
+        .route("/konto/zustimmung-widerrufen", post(account::revoke_submit))
+        .route("/konto/ueberall-abmelden", post(account::logout_everywhere))
+        .route("/konto/daten.json", get(account::export))
+        .route("/konto/loeschen", post(account::delete_submit))
+        .route(paths::AUTHORIZE, get(oidc::authorize::authorize_get).post(oidc::authorize::authorize_post))
+        .route("/oidc/authorize/weiter", get(oidc::authorize::resume))
+        .route("/oidc/zustimmung", get(oidc::authorize::consent_page).post(oidc::authorize::consent_submit))
+        .route(paths::END_SESSION, get(oidc::logout::end_session_get).post(oidc::logout::end_session_post))
+        .route("/oidc/logout/bestaetigen", post(oidc::logout::end_session_confirm))
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-            ),
-        ));
+            HeaderValue::from_static(PAGE_CSP),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+
+    // Back-channel endpoints for tools; no cookies are read here.
+    let oidc_api = Router::new()
+        .route(paths::DISCOVERY, get(oidc::discovery))
+        .route(paths::JWKS, get(oidc::jwks))
+        .route(paths::TOKEN, post(oidc::token::token))
+        .route(paths::USERINFO, get(oidc::resource::userinfo_get).post(oidc::resource::userinfo_post))
+        .route(paths::INTROSPECT, post(oidc::resource::introspect))
+        .route(paths::REVOKE, post(oidc::resource::revoke))
+        .route(paths::REGISTER, post(oidc::register::register))
+        .route("/oidc/register/{client_id}", get(oidc::register::read));
 
     Router::new()
         .merge(api_router)
+        .merge(identity_pages)
+        .merge(oidc_api)
         .route(
             "/api/openapi.json",
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], openapi_json.clone()) }),
         )
         .route("/healthz", get(healthz))
         .route("/assets/style.css", get(assets::style))
+        .route("/assets/form-post.js", get(assets::form_post_script))
         .merge(pages)
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .with_state(state)
 }

@@ -1,9 +1,13 @@
 //! Shared request state: the store, the current catalogue snapshot, configuration and clock.
 
+use crate::identity::mail::Mailer;
+use crate::identity::{Identity, IdentityConfig, keys};
 use arc_swap::ArcSwap;
+use base64::Engine;
 use mitsprache_catalogue::{Catalogue, bundled};
 use mitsprache_domain::Clock;
 use mitsprache_matching::MatchIndex;
+use mitsprache_oidc::random::Random;
 use mitsprache_store::{Store, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +20,13 @@ pub struct WebConfig {
     pub editor_token: Option<String>,
     /// Set cookies with `Secure`; true when the public URL is https.
     pub secure_cookies: bool,
+    pub identity: IdentityConfig,
+}
+
+/// What the binary injects besides configuration: randomness and the mail transport.
+pub struct Services {
+    pub random: Arc<dyn Random>,
+    pub mailer: Arc<dyn Mailer>,
 }
 
 #[derive(Clone)]
@@ -42,15 +53,64 @@ struct Inner {
     snapshot: ArcSwap<Snapshot>,
     config: WebConfig,
     clock: Arc<dyn Clock>,
+    random: Arc<dyn Random>,
+    identity: Identity,
 }
 
 impl AppState {
-    /// Loads the catalogue snapshot from the store.
-    pub async fn new(store: Store, config: WebConfig, clock: Arc<dyn Clock>) -> Result<AppState, StoreError> {
+    /// Loads the catalogue snapshot and the signing keys (creating the first ones) from the store.
+    pub async fn new(
+        store: Store,
+        config: WebConfig,
+        clock: Arc<dyn Clock>,
+        services: Services,
+    ) -> Result<AppState, keys::KeyError> {
         let catalogue = load(&store).await?;
+        let now = clock.now().unix_timestamp();
+        let random = services.random;
+        if keys::ensure(&store, now, random.as_ref()).await? {
+            tracing::info!("created the first signing keys (ES256, RS256)");
+        }
+        let mut candidate = [0u8; 32];
+        random.fill(&mut candidate);
+        let candidate = base64::engine::general_purpose::STANDARD.encode(candidate);
+        let pairwise = store.identity().hub_secret("pairwise_subject", &candidate).await?;
+        let pairwise = base64::engine::general_purpose::STANDARD
+            .decode(pairwise)
+            .map_err(|_| keys::KeyError::Corrupt("pairwise_subject".into()))?;
+        let identity_config = config.identity.clone();
+        let keep = identity_config.lifetimes.access_token.max(identity_config.lifetimes.id_token) + 60;
+        let key_set = keys::load(&store, now, keep).await?;
+        let identity = Identity::new(identity_config, key_set, pairwise, services.mailer);
         Ok(AppState {
-            inner: Arc::new(Inner { store, snapshot: ArcSwap::from_pointee(Snapshot::of(catalogue)), config, clock }),
+            inner: Arc::new(Inner {
+                store,
+                snapshot: ArcSwap::from_pointee(Snapshot::of(catalogue)),
+                config,
+                clock,
+                random,
+                identity,
+            }),
         })
+    }
+
+    pub fn identity(&self) -> &Identity {
+        &self.inner.identity
+    }
+
+    pub fn random(&self) -> &dyn Random {
+        self.inner.random.as_ref()
+    }
+
+    /// Reloads the signing keys when another instance (or the CLI) rotated them.
+    pub async fn refresh_keys(&self) -> Result<bool, keys::KeyError> {
+        let stored: Vec<String> = self.store().identity().keys().await?.into_iter().map(|k| k.kid).collect();
+        if stored == self.identity().keys().kids {
+            return Ok(false);
+        }
+        let now = self.clock().now().unix_timestamp();
+        self.identity().replace_keys(keys::load(self.store(), now, self.identity().keep_retired()).await?);
+        Ok(true)
     }
 
     pub fn store(&self) -> &Store {
@@ -99,8 +159,33 @@ impl AppState {
                 if let Err(e) = state.refresh().await {
                     tracing::warn!(error = %e, "catalogue refresh failed; serving the previous snapshot");
                 }
+                if let Err(e) = state.refresh_keys().await {
+                    tracing::warn!(error = %e, "signing key refresh failed; keeping the previous keys");
+                }
             }
         })
+    }
+}
+
+impl AppState {
+    /// Background work of an instance: logout deliveries, and hourly removal of expired records.
+    pub fn spawn_identity_tasks(&self) -> Vec<tokio::task::JoinHandle<()>> {
+        let deliveries = tokio::spawn(crate::identity::oidc::logout::deliver_logouts(self.clone()));
+        let state = self.clone();
+        let purge = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(3600));
+            loop {
+                tick.tick().await;
+                let now = state.clock().now().unix_timestamp();
+                match state.store().identity().purge_expired(now).await {
+                    Ok(n) if n > 0 => tracing::info!(removed = n, "removed expired sessions, codes and tokens"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "removing expired records failed"),
+                }
+                let _ = state.store().identity().drop_retired_keys(now - state.identity().keep_retired()).await;
+            }
+        });
+        vec![deliveries, purge]
     }
 }
 

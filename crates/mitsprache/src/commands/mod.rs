@@ -1,5 +1,7 @@
 //! The commands behind the CLI. Errors are reported with anyhow at this edge.
 
+pub mod identity;
+
 use crate::cli::ExportFormat;
 use crate::config::Config;
 use crate::startup::{App, prepare_store, shutdown_signal};
@@ -27,8 +29,9 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
         editing = config.catalogue.editor_token.is_some(),
         "starting mitsprache"
     );
+    let shutdown = shutdown_signal();
     let app = App::build(config).await?;
-    app.serve(shutdown_signal()).await
+    app.serve(shutdown).await
 }
 
 pub async fn migrate(config: &Config) -> anyhow::Result<()> {

@@ -1,9 +1,13 @@
 //! `TestApp`: a running hub on port 0 with its own database, and a client for it.
 
 use mitsprache::config::{CatalogueConfig, Config};
+use mitsprache::config::{MailConfig, SmtpSecurity};
 use mitsprache::startup::App;
-use mitsprache_domain::FixedClock;
+use mitsprache_domain::ManualClock;
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::Mutex;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::oneshot;
 
 pub const EDITOR_TOKEN: &str = "test-editor-token-0123456789";
@@ -16,6 +20,8 @@ pub enum Backend {
 
 pub struct TestApp {
     pub address: String,
+    pub clock: Arc<ManualClock>,
+    pub mail: Arc<Mutex<Vec<String>>>,
     pub client: reqwest::Client,
     pub config: Config,
     pub backend: Backend,
@@ -75,6 +81,7 @@ impl TestApp {
 
     async fn spawn_on(backend: Backend, database: String, dir: tempfile::TempDir) -> TestApp {
         let defaults = Config::default();
+        let (smtp_port, mail) = smtp_sink().await;
         let config = Config {
             listen: "127.0.0.1:0".parse().expect("address"),
             database,
@@ -83,10 +90,16 @@ impl TestApp {
                 refresh_seconds: 1,
                 ..defaults.catalogue
             },
+            mail: MailConfig {
+                smtp_host: Some("127.0.0.1".into()),
+                smtp_port,
+                smtp_security: SmtpSecurity::None,
+                ..defaults.mail
+            },
             ..defaults
         };
-        let clock = Arc::new(FixedClock(time::macros::datetime!(2026-11-26 12:00 UTC)));
-        let app = App::build_with_clock(&config, clock).await.expect("the hub starts");
+        let clock = Arc::new(ManualClock::new(time::macros::datetime!(2026-11-26 12:00 UTC)));
+        let app = App::build_with_clock(&config, clock.clone()).await.expect("the hub starts");
         let address = format!("http://{}", app.address);
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(app.serve(async {
@@ -94,12 +107,74 @@ impl TestApp {
         }));
         TestApp {
             address,
+            clock,
+            mail,
             client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
             config,
             backend,
             _shutdown: tx,
             _dir: dir,
         }
+    }
+
+    /// The store of this hub, opened beside it (as a second instance would).
+    pub async fn store(&self) -> mitsprache_store::Store {
+        mitsprache_store::Store::connect(&self.config.database).await.expect("store")
+    }
+
+    /// Registers a tool and returns (client id, secret).
+    pub async fn add_client(&self, registration: mitsprache_oidc::client::Registration) -> (String, String) {
+        let id = format!("client-{}", rand_suffix());
+        let secret = "s".repeat(20) + &rand_suffix().to_string() + &"x".repeat(20);
+        let (client, _) =
+            registration.into_client(id.clone(), secret.clone(), self.clock_now()).expect("valid registration");
+        self.store().await.identity().put_client(&client, None, 0).await.expect("client stored");
+        (id, secret)
+    }
+
+    /// Adds an account with a password (verified address, role citizen).
+    pub async fn add_account(&self, email: &str, password: &str) -> String {
+        let hash = mitsprache_oidc::password::hash(
+            password,
+            mitsprache_oidc::password::Cost::default(),
+            &mitsprache_oidc::random::OsRandom,
+        )
+        .unwrap();
+        let now = self.clock_now().unix_timestamp();
+        let id = format!("acct{}", rand_suffix());
+        let account = mitsprache_store::Account {
+            id: id.clone(),
+            email: email.into(),
+            email_verified: true,
+            password_hash: Some(hash),
+            name: Some("Erika Mustermann".into()),
+            locale: "de".into(),
+            role: mitsprache_domain::Role::Citizen,
+            created_at: now,
+            updated_at: now,
+        };
+        self.store().await.identity().create_account(&account).await.expect("account stored");
+        id
+    }
+
+    pub fn clock_now(&self) -> time::OffsetDateTime {
+        use mitsprache_domain::Clock;
+        self.clock.now()
+    }
+
+    /// Waits for the n-th mail the hub sent through SMTP and returns it.
+    pub async fn mail(&self, n: usize) -> String {
+        for _ in 0..100 {
+            if let Some(m) = self.mail.lock().unwrap().get(n) {
+                return decode_quoted_printable(m);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("no mail number {n} arrived");
+    }
+
+    pub fn browser(&self) -> Browser {
+        Browser { base: self.address.clone(), client: self.client.clone(), cookies: HashMap::new() }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -150,4 +225,157 @@ pub async fn assert_problem(response: reqwest::Response, status: u16, code: &str
     assert_eq!(body["code"], code, "{body}");
     assert_eq!(body["status"], status);
     body
+}
+
+/// A minimal SMTP server (RFC 5321 subset: EHLO, MAIL, RCPT, DATA, QUIT) that keeps every
+/// message: the hub talks real SMTP to it through lettre.
+async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("smtp port");
+    let port = listener.local_addr().expect("addr").port();
+    let mails = Arc::new(Mutex::new(Vec::new()));
+    let store = mails.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { return };
+            let store = store.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read).lines();
+                let _ = write.write_all(b"220 sink ESMTP\r\n").await;
+                let mut data: Option<String> = None;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(body) = data.as_mut() {
+                        if line == "." {
+                            store.lock().unwrap().push(std::mem::take(body));
+                            data = None;
+                            let _ = write.write_all(b"250 queued\r\n").await;
+                        } else {
+                            body.push_str(line.strip_prefix('.').unwrap_or(&line));
+                            body.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line.split(' ').next().unwrap_or("").to_ascii_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" => b"250 sink\r\n",
+                        "DATA" => {
+                            data = Some(String::new());
+                            b"354 go ahead\r\n"
+                        }
+                        "QUIT" => {
+                            let _ = write.write_all(b"221 bye\r\n").await;
+                            return;
+                        }
+                        _ => b"250 ok\r\n",
+                    };
+                    let _ = write.write_all(reply).await;
+                }
+            });
+        }
+    });
+    (port, mails)
+}
+
+/// A scripted browser: keeps cookies, follows no redirects, submits forms.
+pub struct Browser {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub cookies: HashMap<String, String>,
+}
+
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    /// The value of a hidden or text input, by name.
+    pub fn input(&self, name: &str) -> String {
+        let needle = format!("name=\"{name}\" value=\"");
+        let start =
+            self.body.find(&needle).unwrap_or_else(|| panic!("no input {name} in {}", self.body)) + needle.len();
+        let end = self.body[start..].find('"').expect("end of value") + start;
+        self.body[start..end].replace("&amp;", "&")
+    }
+}
+
+impl Browser {
+    fn absolute(&self, url: &str) -> String {
+        if url.starts_with("http") { url.to_owned() } else { format!("{}{url}", self.base) }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    async fn finish(&mut self, r: reqwest::Response) -> Page {
+        for v in r.headers().get_all("set-cookie") {
+            let v = v.to_str().unwrap();
+            let pair = v.split(';').next().unwrap();
+            let (k, val) = pair.split_once('=').unwrap();
+            if v.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), val.to_owned());
+            }
+        }
+        let status = r.status().as_u16();
+        let location = r.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
+        let headers = r.headers().clone();
+        Page { status, location, headers, body: r.text().await.unwrap() }
+    }
+
+    pub async fn get(&mut self, url: &str) -> Page {
+        let r = self.client.get(self.absolute(url)).header("cookie", self.cookie_header()).send().await.unwrap();
+        self.finish(r).await
+    }
+
+    pub async fn post(&mut self, url: &str, form: &[(&str, &str)]) -> Page {
+        let r = self
+            .client
+            .post(self.absolute(url))
+            .header("cookie", self.cookie_header())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        self.finish(r).await
+    }
+
+    /// Follows redirects within the hub; stops at the first page or at a redirect elsewhere.
+    pub async fn follow(&mut self, mut page: Page) -> Page {
+        while let Some(location) = page.location.clone() {
+            if location.starts_with("http") && !location.starts_with(&self.base) {
+                break;
+            }
+            page = self.get(&location).await;
+        }
+        page
+    }
+}
+
+/// Undoes quoted-printable (RFC 2045 §6.7), which lettre uses for bodies with umlauts.
+fn decode_quoted_printable(mail: &str) -> String {
+    if !mail.contains("quoted-printable") {
+        return mail.to_owned();
+    }
+    let joined = mail.replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'='
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }

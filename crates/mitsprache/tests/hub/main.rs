@@ -12,6 +12,7 @@ mod api;
 mod cli;
 mod helpers;
 mod matching;
+mod oidc;
 mod openapi;
 mod pages;
 
@@ -55,6 +56,19 @@ on_both_backends! {
     pages::the_comparison_marks_differences,
     pages::bad_page_requests_get_localized_error_pages,
     pages::pages_send_security_headers,
+    oidc::discovery_and_keys_describe_the_provider,
+    oidc::the_code_flow_issues_verified_pairwise_tokens,
+    oidc::refresh_tokens_rotate_and_reuse_revokes_the_family,
+    oidc::code_exchange_error_paths,
+    oidc::authorization_request_error_paths,
+    oidc::consent_is_asked_remembered_and_revocable,
+    oidc::client_credentials_tokens_are_jwts_with_audience,
+    oidc::private_key_jwt_authenticates_once_per_assertion,
+    oidc::login_is_rate_limited_without_revealing_accounts,
+    oidc::registration_verification_and_password_reset_go_by_mail,
+    oidc::logout_reaches_every_tool_of_the_session,
+    oidc::the_account_page_exports_everything_about_the_person,
+    oidc::dynamic_registration_needs_the_initial_token,
     matching::the_matching_api_ranks_explains_and_excludes,
     matching::the_matching_api_rejects_impossible_profiles,
     matching::the_assistant_page_works_without_javascript,

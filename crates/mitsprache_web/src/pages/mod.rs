@@ -2,6 +2,7 @@
 //! auto-escaped by askama; handlers build plain view models so templates stay free of logic.
 //! Every page works without JavaScript.
 
+pub mod account;
 pub mod assistant;
 pub mod marketplace;
 mod view;
@@ -86,6 +87,22 @@ impl Ctx {
         self.locale == Locale::De
     }
 
+    /// A message with one placeholder filled (for templates).
+    pub fn fmt1(&self, key: &str, name: &str, value: impl std::fmt::Display) -> String {
+        self.t.fmt(key, &[(name, &value)])
+    }
+
+    pub fn fmt2(
+        &self,
+        key: &str,
+        n1: &str,
+        v1: impl std::fmt::Display,
+        n2: &str,
+        v2: impl std::fmt::Display,
+    ) -> String {
+        self.t.fmt(key, &[(n1, &v1), (n2, &v2)])
+    }
+
     pub fn nav_current(&self, prefix: &str) -> bool {
         if prefix == "/marktplatz" {
             self.path == "/marktplatz"
@@ -116,6 +133,15 @@ pub fn render(template: &impl Template, lang: &Lang, status: StatusCode) -> Resp
         }
         Err(e) => ApiError::Internal(Box::new(e)).into_response(),
     }
+}
+
+/// A page with a title and one paragraph (confirmations, explanations).
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub ctx: Ctx,
+    pub title: String,
+    pub text: String,
 }
 
 #[derive(Template)]

@@ -1,0 +1,710 @@
+//! The OpenID provider end to end: the code flow with PKCE and consent, tokens, refresh
+//! rotation, revocation, introspection, logout, accounts; every error path named by RFC 9700.
+
+use crate::helpers::{Browser, Page, TestApp};
+use mitsprache_oidc::client::{AuthMethod, GrantType, Registration};
+use mitsprache_oidc::jose::{Jwk, verify};
+use serde_json::{Value, json};
+
+const CB: &str = "https://tool.example/cb";
+const BYE: &str = "https://tool.example/bye";
+// RFC 7636 Appendix B.
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+const EMAIL: &str = "erika@example.org";
+const PASSWORD: &str = "ein langer geheimer Satz";
+
+fn tool(name: &str) -> Registration {
+    Registration {
+        name: name.into(),
+        redirect_uris: vec![CB.into()],
+        post_logout_redirect_uris: vec![BYE.into()],
+        grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+        ..Registration::default()
+    }
+}
+
+fn authorize_url(client_id: &str, extra: &[(&str, &str)]) -> String {
+    let mut pairs: Vec<(String, String)> = [
+        ("response_type", "code"),
+        ("client_id", client_id),
+        ("redirect_uri", CB),
+        ("scope", "openid email profile"),
+        ("state", "st-1"),
+        ("nonce", "n-1"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    for (k, v) in extra {
+        pairs.retain(|(pk, _)| pk != k);
+        if !v.is_empty() {
+            pairs.push(((*k).to_owned(), (*v).to_owned()));
+        }
+    }
+    let query: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+    format!("/oidc/authorize?{query}")
+}
+
+/// Logs in on the login page the flow leads to and agrees on the consent page if one comes.
+async fn login_and_consent(browser: &mut Browser, url: &str, email: &str, password: &str) -> Page {
+    let page = browser.get(url).await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    let login = browser.follow(page).await;
+    assert_eq!(login.status, 200, "{}", login.body);
+    let submitted = browser
+        .post(
+            "/anmelden",
+            &[
+                ("email", email),
+                ("password", password),
+                ("csrf", &login.input("csrf")),
+                ("anfrage", &login.input("anfrage")),
+            ],
+        )
+        .await;
+    assert_eq!(submitted.status, 303, "{}", submitted.body);
+    consent_if_asked(browser, submitted).await
+}
+
+async fn consent_if_asked(browser: &mut Browser, page: Page) -> Page {
+    let page = browser.follow(page).await;
+    if page.status == 200 && page.body.contains("/oidc/zustimmung") {
+        let done = browser
+            .post(
+                "/oidc/zustimmung",
+                &[("csrf", &page.input("csrf")), ("anfrage", &page.input("anfrage")), ("decision", "allow")],
+            )
+            .await;
+        return browser.follow(done).await;
+    }
+    page
+}
+
+fn query_of(location: &str) -> std::collections::HashMap<String, String> {
+    let url = url::Url::parse(location).unwrap();
+    url.query_pairs().into_owned().collect()
+}
+
+async fn token(app: &TestApp, client: &(String, String), form: &[(&str, &str)]) -> reqwest::Response {
+    app.client.post(app.url("/oidc/token")).basic_auth(&client.0, Some(&client.1)).form(form).send().await.unwrap()
+}
+
+async fn exchange(app: &TestApp, client: &(String, String), code: &str, verifier: &str) -> reqwest::Response {
+    token(
+        app,
+        client,
+        &[("grant_type", "authorization_code"), ("code", code), ("redirect_uri", CB), ("code_verifier", verifier)],
+    )
+    .await
+}
+
+async fn keys(app: &TestApp) -> Vec<Jwk> {
+    serde_json::from_value(app.get_json("/oidc/jwks").await["keys"].clone()).unwrap()
+}
+
+async fn introspect(app: &TestApp, client: &(String, String), token: &str) -> Value {
+    let r = app
+        .client
+        .post(app.url("/oidc/introspect"))
+        .basic_auth(&client.0, Some(&client.1))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+/// A complete login: returns the token response.
+async fn full_login(app: &TestApp, client: &(String, String), browser: &mut Browser) -> Value {
+    let done = login_and_consent(browser, &authorize_url(&client.0, &[]), EMAIL, PASSWORD).await;
+    let location = done.location.expect("redirect to the tool");
+    assert!(location.starts_with(CB), "{location}");
+    let q = query_of(&location);
+    let r = exchange(app, client, &q["code"], VERIFIER).await;
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+pub async fn discovery_and_keys_describe_the_provider(app: TestApp) {
+    let meta = app.get_json("/.well-known/openid-configuration").await;
+    assert_eq!(meta["issuer"], app.config.public_url.trim_end_matches('/'));
+    assert_eq!(meta["code_challenge_methods_supported"], json!(["S256"]));
+    assert_eq!(meta["response_types_supported"], json!(["code"]));
+    assert!(meta["id_token_signing_alg_values_supported"].as_array().unwrap().contains(&json!("RS256")));
+    let keys = keys(&app).await;
+    let algs: Vec<&str> = keys.iter().filter_map(|k| k.alg.as_deref()).collect();
+    assert!(algs.contains(&"ES256") && algs.contains(&"RS256"), "{algs:?}");
+    // A second instance on the same database serves the same keys.
+    let other = app.another_instance().await;
+    let theirs: Vec<Jwk> = serde_json::from_value(other.get_json("/oidc/jwks").await["keys"].clone()).unwrap();
+    assert_eq!(keys, theirs);
+}
+
+pub async fn the_code_flow_issues_verified_pairwise_tokens(app: TestApp) {
+    app.add_account(EMAIL, PASSWORD).await;
+    let client = app.add_client(tool("Decidim Musterstadt")).await;
+    let mut browser = app.browser();
+    let done = login_and_consent(&mut browser, &authorize_url(&client.0, &[]), EMAIL, PASSWORD).await;
+    assert_eq!(done.status, 303);
+    let q = query_of(done.location.as_deref().unwrap());
+    assert_eq!(q["state"], "st-1");
+    assert_eq!(q["iss"], app.config.public_url.trim_end_matches('/'));
+    let r = exchange(&app, &client, &q["code"], VERIFIER).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let body: Value = r.json().await.unwrap();
+    let id = verify(body["id_token"].as_str().unwrap(), &keys(&app).await).unwrap();
+    assert_eq!(id.header["alg"], "ES256");
+    assert_eq!(id.claims["aud"], client.0.as_str());
+    assert_eq!(id.claims["nonce"], "n-1");
+    assert_eq!(id.claims["email"], EMAIL);
+    let sub = id.claims["sub"].as_str().unwrap().to_owned();
+    assert!(!sub.starts_with("acct"), "pairwise, not the account id: {sub}");
+    // Userinfo by header (GET) and form body (POST) says the same.
+    let at = body["access_token"].as_str().unwrap();
+    let info: Value =
+        app.client.get(app.url("/oidc/userinfo")).bearer_auth(at).send().await.unwrap().json().await.unwrap();
+    assert_eq!(info["sub"], sub.as_str());
+    assert_eq!(info["name"], "Erika Mustermann");
+    let posted: Value = app
+        .client
+        .post(app.url("/oidc/userinfo"))
+        .form(&[("access_token", at)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(posted, info);
+    // A second tool on another host sees another subject; the session spares a second login.
+    let mut other_tool = tool("CONSUL");
+    other_tool.redirect_uris = vec!["https://consul.example/cb".into()];
+    other_tool.first_party = true;
+    let other = app.add_client(other_tool).await;
+    let url = authorize_url(&other.0, &[("redirect_uri", "https://consul.example/cb")]);
+    let page = browser.get(&url).await;
+    assert_eq!(page.status, 303);
+    let q2 = query_of(page.location.as_deref().unwrap());
+    let r2 = app
+        .client
+        .post(app.url("/oidc/token"))
+        .basic_auth(&other.0, Some(&other.1))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &q2["code"]),
+            ("redirect_uri", "https://consul.example/cb"),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let body2: Value = r2.json().await.unwrap();
+    let id2 = verify(body2["id_token"].as_str().unwrap(), &keys(&app).await).unwrap();
+    assert_ne!(id2.claims["sub"], sub.as_str());
+    assert_eq!(id2.claims["sid"], id.claims["sid"]);
+}
+
+pub async fn refresh_tokens_rotate_and_reuse_revokes_the_family(app: TestApp) {
+    app.add_account(EMAIL, PASSWORD).await;
+    let client = app.add_client(tool("Tool")).await;
+    let first = full_login(&app, &client, &mut app.browser()).await;
+    let r1 = first["refresh_token"].as_str().unwrap().to_owned();
+    let second: Value =
+        token(&app, &client, &[("grant_type", "refresh_token"), ("refresh_token", &r1)]).await.json().await.unwrap();
+    let r2 = second["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(r1, r2);
+    assert!(second["id_token"].is_string());
+    // Presenting the rotated token again is theft: the whole grant ends.
+    let reuse = token(&app, &client, &[("grant_type", "refresh_token"), ("refresh_token", &r1)]).await;
+    assert_eq!(reuse.status(), 400);
+    assert_eq!(reuse.json::<Value>().await.unwrap()["error"], "invalid_grant");
+    let after = token(&app, &client, &[("grant_type", "refresh_token"), ("refresh_token", &r2)]).await;
+    assert_eq!(after.status(), 400, "the newest token of the family is revoked too");
+    assert_eq!(introspect(&app, &client, second["access_token"].as_str().unwrap()).await, json!({"active": false}));
+    // Another client cannot use (or burn) someone else's refresh token.
+    let fresh = full_login(&app, &client, &mut app.browser()).await;
+    let thief = app.add_client(tool("Thief")).await;
+    let stolen = token(
+        &app,
+        &thief,
+        &[("grant_type", "refresh_token"), ("refresh_token", fresh["refresh_token"].as_str().unwrap())],
+    )
+    .await;
+    assert_eq!(stolen.status(), 400);
+    let owner = token(
+        &app,
+        &client,
+        &[("grant_type", "refresh_token"), ("refresh_token", fresh["refresh_token"].as_str().unwrap())],
+    )
+    .await;
+    assert_eq!(owner.status(), 200);
+}
+
+pub async fn code_exchange_error_paths(app: TestApp) {
+    app.add_account(EMAIL, PASSWORD).await;
+    let client = app.add_client(tool("Tool")).await;
+    let mut browser = app.browser();
+    let code_of = |p: Page| query_of(p.location.as_deref().unwrap())["code"].clone();
+    // Wrong PKCE verifier.
+    let code = code_of(login_and_consent(&mut browser, &authorize_url(&client.0, &[]), EMAIL, PASSWORD).await);
+    let r = exchange(&app, &client, &code, "wrong-verifier-wrong-verifier-wrong-verifier-1").await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_grant");
+    // Missing verifier (PKCE downgrade).
+    let code = code_of(browser.get(&authorize_url(&client.0, &[])).await);
+    let r = token(&app, &client, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", CB)]).await;
+    assert_eq!(r.status(), 400);
+    // A replayed code fails and revokes what the first exchange produced.
+    let code = code_of(browser.get(&authorize_url(&client.0, &[])).await);
+    let good: Value = exchange(&app, &client, &code, VERIFIER).await.json().await.unwrap();
+    let at = good["access_token"].as_str().unwrap();
+    assert_eq!(introspect(&app, &client, at).await["active"], true);
+    let replay = exchange(&app, &client, &code, VERIFIER).await;
+    assert_eq!(replay.status(), 400);
+    assert_eq!(introspect(&app, &client, at).await, json!({"active": false}));
+    let refresh = token(
+        &app,
+        &client,
+        &[("grant_type", "refresh_token"), ("refresh_token", good["refresh_token"].as_str().unwrap())],
+    )
+    .await;
+    assert_eq!(refresh.status(), 400);
+    // Another redirect_uri than the request's.
+    let code = code_of(browser.get(&authorize_url(&client.0, &[])).await);
+    let r = token(
+        &app,
+        &client,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "https://tool.example/other"),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    // An expired code.
+    let code = code_of(browser.get(&authorize_url(&client.0, &[])).await);
+    app.clock.advance(time::Duration::seconds(61));
+    assert_eq!(exchange(&app, &client, &code, VERIFIER).await.status(), 400);
+    // A wrong client secret, and the wrong method.
+    let wrong = (client.0.clone(), "not-the-secret".to_owned());
+    let r = exchange(&app, &wrong, "whatever", VERIFIER).await;
+    assert_eq!(r.status(), 401);
+    assert!(r.headers()["www-authenticate"].to_str().unwrap().starts_with("Basic"));
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_client");
+    let post = app
+        .client
+        .post(app.url("/oidc/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", client.0.as_str()),
+            ("client_secret", client.1.as_str()),
+            ("code", "x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status(), 401, "a client_secret_basic client cannot switch to client_secret_post");
+}
+
+pub async fn authorization_request_error_paths(app: TestApp) {
+    let client = app.add_client(tool("Tool")).await;
+    let mut browser = app.browser();
+    // A foreign redirect URI gets a page, never a redirect (no open redirector).
+    for url in [
+        authorize_url(&client.0, &[("redirect_uri", "https://evil.example/cb")]),
+        authorize_url("no-such-client", &[]),
+        authorize_url(&client.0, &[("redirect_uri", "")]),
+    ] {
+        let page = browser.get(&url).await;
+        assert_eq!(page.status, 400, "{url}");
+        assert!(page.location.is_none());
+        assert!(page.body.contains("<h1>"), "an explanatory page");
+    }
+    let error_of = |p: &Page| query_of(p.location.as_deref().unwrap())["error"].clone();
+    // prompt=none without a session.
+    let page = browser.get(&authorize_url(&client.0, &[("prompt", "none")])).await;
+    assert_eq!(error_of(&page), "login_required");
+    assert_eq!(query_of(page.location.as_deref().unwrap())["state"], "st-1");
+    // No PKCE, or plain PKCE.
+    assert_eq!(error_of(&browser.get(&authorize_url(&client.0, &[("code_challenge", "")])).await), "invalid_request");
+    assert_eq!(
+        error_of(&browser.get(&authorize_url(&client.0, &[("code_challenge_method", "plain")])).await),
+        "invalid_request"
+    );
+    assert_eq!(
+        error_of(&browser.get(&authorize_url(&client.0, &[("response_type", "token")])).await),
+        "unsupported_response_type"
+    );
+    // form_post delivers errors as a self-submitting form to the registered URI.
+    let page = browser.get(&authorize_url(&client.0, &[("prompt", "none"), ("response_mode", "form_post")])).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(r#"action="https://tool.example/cb""#));
+    assert!(page.body.contains(r#"name="error" value="login_required""#));
+    let csp = page.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("form-action https://tool.example") && !csp.contains("unsafe-inline"), "{csp}");
+}
+
+pub async fn consent_is_asked_remembered_and_revocable(app: TestApp) {
+    app.add_account(EMAIL, PASSWORD).await;
+    let client = app.add_client(tool("Beteiligung Musterstadt")).await;
+    let mut browser = app.browser();
+    let page = browser.get(&authorize_url(&client.0, &[])).await;
+    let login = browser.follow(page).await;
+    let after_login = browser
+        .post(
+            "/anmelden",
+            &[
+                ("email", EMAIL),
+                ("password", PASSWORD),
+                ("csrf", &login.input("csrf")),
+                ("anfrage", &login.input("anfrage")),
+            ],
+        )
+        .await;
+    let consent = browser.follow(after_login).await;
+    assert_eq!(consent.status, 200);
+    assert!(consent.body.contains("Beteiligung Musterstadt"));
+    assert!(consent.body.contains("Ihre E-Mail-Adresse"), "the claims are listed");
+    assert!(consent.headers["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    // Declining sends access_denied.
+    let declined = browser
+        .post(
+            "/oidc/zustimmung",
+            &[("csrf", &consent.input("csrf")), ("anfrage", &consent.input("anfrage")), ("decision", "deny")],
+        )
+        .await;
+    assert_eq!(query_of(declined.location.as_deref().unwrap())["error"], "access_denied");
+    // Agreeing is remembered: the next request goes straight back with a code.
+    let first = browser.get(&authorize_url(&client.0, &[])).await;
+    let again = consent_if_asked(&mut browser, first).await;
+    assert!(query_of(again.location.as_deref().unwrap()).contains_key("code"));
+    let direct = browser.get(&authorize_url(&client.0, &[])).await;
+    assert!(query_of(direct.location.as_deref().unwrap()).contains_key("code"));
+    // prompt=consent asks again.
+    let ask = browser.get(&authorize_url(&client.0, &[("prompt", "consent")])).await;
+    let asked = browser.follow(ask).await;
+    assert!(asked.body.contains("/oidc/zustimmung"));
+    // The account page lists the tool; revoking it brings the consent screen back.
+    let account = browser.get("/konto").await;
+    assert!(account.body.contains("Beteiligung Musterstadt"));
+    let revoked = browser
+        .post("/konto/zustimmung-widerrufen", &[("csrf", &account.input("csrf")), ("client_id", &client.0)])
+        .await;
+    assert_eq!(revoked.status, 303);
+    let ask = browser.get(&authorize_url(&client.0, &[])).await;
+    let after = browser.follow(ask).await;
+    assert!(after.body.contains("/oidc/zustimmung"));
+}
+
+pub async fn client_credentials_tokens_are_jwts_with_audience(app: TestApp) {
+    let machine = app
+        .add_client(Registration {
+            name: "Datenabgleich".into(),
+            grant_types: vec![GrantType::ClientCredentials],
+            ..Registration::default()
+        })
+        .await;
+    let r =
+        token(&app, &machine, &[("grant_type", "client_credentials"), ("resource", "https://api.example/v1")]).await;
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    let at = body["access_token"].as_str().unwrap();
+    let v = verify(at, &keys(&app).await).unwrap();
+    assert_eq!(v.header["typ"], "at+jwt");
+    assert_eq!(v.claims["aud"], json!(["https://api.example/v1"]));
+    assert_eq!(v.claims["client_id"], machine.0.as_str());
+    assert!(body.get("refresh_token").is_none());
+    assert_eq!(introspect(&app, &machine, at).await["active"], true);
+    // Person scopes need a person.
+    let r = token(&app, &machine, &[("grant_type", "client_credentials"), ("scope", "openid email")]).await;
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_scope");
+    // A code-flow client may not use client_credentials.
+    let web = app.add_client(tool("Web")).await;
+    let r = token(&app, &web, &[("grant_type", "client_credentials")]).await;
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "unauthorized_client");
+    // Revocation always answers 200; the revoked token introspects inactive.
+    let r = app
+        .client
+        .post(app.url("/oidc/revoke"))
+        .basic_auth(&machine.0, Some(&machine.1))
+        .form(&[("token", at)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(introspect(&app, &machine, at).await, json!({"active": false}));
+    let r = app
+        .client
+        .post(app.url("/oidc/revoke"))
+        .basic_auth(&machine.0, Some(&machine.1))
+        .form(&[("token", "unknown")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // Introspection needs an authenticated caller.
+    let r = app.client.post(app.url("/oidc/introspect")).form(&[("token", at)]).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+pub async fn private_key_jwt_authenticates_once_per_assertion(app: TestApp) {
+    use mitsprache_oidc::jose::{Alg, Jwks, SigningKey};
+    let key = SigningKey::generate(Alg::ES256, "tool-key".into()).unwrap();
+    let machine = app
+        .add_client(Registration {
+            name: "Signierender Dienst".into(),
+            grant_types: vec![GrantType::ClientCredentials],
+            auth_method: Some(AuthMethod::PrivateKeyJwt),
+            jwks: Some(Jwks { keys: vec![key.public_jwk()] }),
+            ..Registration::default()
+        })
+        .await;
+    let now = app.clock_now().unix_timestamp();
+    let assertion = key
+        .sign("JWT", &json!({"iss": machine.0, "sub": machine.0, "aud": format!("{}/oidc/token", app.config.public_url), "exp": now + 60, "jti": "a-1"}))
+        .unwrap();
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+        ("client_assertion", assertion.as_str()),
+    ];
+    let r = app.client.post(app.url("/oidc/token")).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let replay = app.client.post(app.url("/oidc/token")).form(&form).send().await.unwrap();
+    assert_eq!(replay.status(), 401, "an assertion is single use");
+}
+
+pub async fn login_is_rate_limited_without_revealing_accounts(app: TestApp) {
+    app.add_account(EMAIL, PASSWORD).await;
+    let mut browser = app.browser();
+    let login = browser.get("/anmelden").await;
+    let csrf = login.input("csrf");
+    let attempt = |email: &'static str, password: &'static str| {
+        let csrf = csrf.clone();
+        let mut b =
+            Browser { base: browser.base.clone(), client: app.client.clone(), cookies: browser.cookies.clone() };
+        async move {
+            b.post("/anmelden", &[("email", email), ("password", password), ("csrf", &csrf), ("anfrage", "")]).await
+        }
+    };
+    let unknown = attempt("nobody@example.org", "irgendein Passwort").await;
+    let wrong = attempt(EMAIL, "falsches Passwort!!").await;
+    assert_eq!(unknown.status, 401);
+    assert_eq!(wrong.status, 401);
+    assert!(unknown.body.contains("E-Mail-Adresse oder Passwort ist falsch"));
+    assert!(wrong.body.contains("E-Mail-Adresse oder Passwort ist falsch"));
+    for _ in 0..4 {
+        attempt(EMAIL, "falsches Passwort!!").await;
+    }
+    // Even the right password is refused now, with a clear message.
+    let limited = attempt(EMAIL, PASSWORD).await;
+    assert_eq!(limited.status, 429);
+    assert!(limited.body.contains("Zu viele fehlgeschlagene Anmeldeversuche"));
+    // After the window the right password works again.
+    app.clock.advance(time::Duration::minutes(16));
+    assert_eq!(attempt(EMAIL, PASSWORD).await.status, 303);
+    // Without the CSRF token nothing is checked.
+    let r = app
+        .client
+        .post(app.url("/anmelden"))
+        .form(&[("email", EMAIL), ("password", PASSWORD), ("csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}
+
+pub async fn registration_verification_and_password_reset_go_by_mail(app: TestApp) {
+    let mut browser = app.browser();
+    let page = browser.get("/registrieren").await;
+    let done = browser
+        .post(
+            "/registrieren",
+            &[
+                ("email", "Neu@Example.org"),
+                ("password", PASSWORD),
+                ("name", "Neue Person"),
+                ("csrf", &page.input("csrf")),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303);
+    let mail = app.mail(0).await;
+    assert!(mail.contains("To: neu@example.org"), "{mail}");
+    let link = mail.lines().find(|l| l.contains("/email-bestaetigen?token=")).expect("link").trim().to_owned();
+    let path = link.split_once("/email-bestaetigen").map(|(_, rest)| format!("/email-bestaetigen{rest}")).unwrap();
+    let account = browser.get("/konto").await;
+    assert!(account.body.contains("noch nicht bestätigt"));
+    assert_eq!(browser.get(&path).await.status, 200);
+    assert_eq!(browser.get(&path).await.status, 400, "a link works once");
+    assert!(!browser.get("/konto").await.body.contains("noch nicht bestätigt"));
+    // A second registration with the same address looks the same but mails the owner instead.
+    let mut other = app.browser();
+    let page = other.get("/registrieren").await;
+    let again = other
+        .post(
+            "/registrieren",
+            &[("email", "neu@example.org"), ("password", "ein anderes Passwort"), ("csrf", &page.input("csrf"))],
+        )
+        .await;
+    assert_eq!(again.status, 200);
+    assert!(app.mail(1).await.contains("/passwort-vergessen"));
+    // Password reset by mail ends every session.
+    let page = other.get("/passwort-vergessen").await;
+    other.post("/passwort-vergessen", &[("email", "neu@example.org"), ("csrf", &page.input("csrf"))]).await;
+    let mail = app.mail(2).await;
+    let link = mail.lines().find(|l| l.contains("/passwort-neu?token=")).expect("reset link").trim().to_owned();
+    let path = link.split_once("/passwort-neu").map(|(_, rest)| format!("/passwort-neu{rest}")).unwrap();
+    let form = other.get(&path).await;
+    assert_eq!(form.headers["referrer-policy"], "no-referrer");
+    let token = form.input("token");
+    let reset = other
+        .post(
+            "/passwort-neu",
+            &[("token", &token), ("password", "ein ganz neues Passwort"), ("csrf", &form.input("csrf"))],
+        )
+        .await;
+    assert_eq!(reset.status, 200);
+    assert_eq!(browser.get("/konto").await.status, 303, "the old session ended");
+    // Nothing is mailed for unknown addresses, and the page says the same.
+    let page = other.get("/passwort-vergessen").await;
+    let unknown =
+        other.post("/passwort-vergessen", &[("email", "nobody@example.org"), ("csrf", &page.input("csrf"))]).await;
+    assert_eq!(unknown.status, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(app.mail.lock().unwrap().len(), 3);
+}
+
+/// A relying party's back-channel logout endpoint: records the logout tokens it receives.
+async fn logout_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use axum::routing::post;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let store = seen.clone();
+    let app = axum::Router::new().route(
+        "/backchannel",
+        post(move |body: String| {
+            let store = store.clone();
+            async move {
+                let token = form_urlencoded::parse(body.as_bytes())
+                    .find(|(k, _)| k == "logout_token")
+                    .map(|(_, v)| v.into_owned());
+                store.lock().unwrap().push(token.unwrap_or_default());
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/backchannel", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, seen)
+}
+
+async fn wait_for(seen: &std::sync::Arc<std::sync::Mutex<Vec<String>>>, n: usize) -> Vec<String> {
+    for _ in 0..100 {
+        if seen.lock().unwrap().len() >= n {
+            return seen.lock().unwrap().clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no back-channel logout arrived");
+}
+
+pub async fn logout_reaches_every_tool_of_the_session(app: TestApp) {
+    app.add_account(EMAIL, PASSWORD).await;
+    let (backchannel, seen) = logout_receiver().await;
+    let mut registration = tool("Tool mit Abmeldung");
+    registration.backchannel_logout_uri = Some(backchannel);
+    let client = app.add_client(registration).await;
+    let mut browser = app.browser();
+    let tokens = full_login(&app, &client, &mut browser).await;
+    let id_token = tokens["id_token"].as_str().unwrap();
+    let id = verify(id_token, &keys(&app).await).unwrap();
+    // An unregistered post-logout address is refused with a page.
+    let bad = browser
+        .get(&format!("/oidc/logout?id_token_hint={id_token}&post_logout_redirect_uri=https%3A%2F%2Fevil.example%2F"))
+        .await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.location.is_none());
+    // With the ID token of this session, logout needs no confirmation and returns to the tool.
+    let out = browser
+        .get(&format!(
+            "/oidc/logout?id_token_hint={id_token}&post_logout_redirect_uri=https%3A%2F%2Ftool.example%2Fbye&state=s9"
+        ))
+        .await;
+    assert_eq!(out.status, 303);
+    assert_eq!(out.location.as_deref(), Some("https://tool.example/bye?state=s9"));
+    let tokens_seen = wait_for(&seen, 1).await;
+    let logout = verify(&tokens_seen[0], &keys(&app).await).unwrap();
+    assert_eq!(logout.header["typ"], "logout+jwt");
+    assert_eq!(logout.claims["sid"], id.claims["sid"]);
+    assert_eq!(logout.claims["sub"], id.claims["sub"]);
+    assert!(logout.claims["events"]["http://schemas.openid.net/event/backchannel-logout"].is_object());
+    assert!(logout.claims.get("nonce").is_none());
+    // The session is over: prompt=none now fails.
+    let page = browser.get(&authorize_url(&client.0, &[("prompt", "none")])).await;
+    assert_eq!(query_of(page.location.as_deref().unwrap())["error"], "login_required");
+    // Without a hint the hub asks first.
+    let tokens = full_login(&app, &client, &mut browser).await;
+    assert!(tokens["id_token"].is_string());
+    let ask = browser.get("/oidc/logout").await;
+    assert_eq!(ask.status, 200);
+    assert!(ask.body.contains("/oidc/logout/bestaetigen"));
+    // Deleting the account logs the tool out as well.
+    let account = browser.get("/konto").await;
+    let deleted = browser.post("/konto/loeschen", &[("csrf", &account.input("csrf")), ("password", PASSWORD)]).await;
+    assert_eq!(deleted.status, 200);
+    wait_for(&seen, 2).await;
+    assert!(app.store().await.identity().account_by_email(EMAIL).await.unwrap().is_none());
+}
+
+pub async fn the_account_page_exports_everything_about_the_person(app: TestApp) {
+    app.add_account(EMAIL, PASSWORD).await;
+    let client = app.add_client(tool("Umfragen")).await;
+    let mut browser = app.browser();
+    full_login(&app, &client, &mut browser).await;
+    let account = browser.get("/konto").await;
+    assert_eq!(account.status, 200);
+    assert!(account.body.contains(EMAIL) && account.body.contains("Umfragen"));
+    let export = browser.get("/konto/daten.json").await;
+    let data: Value = serde_json::from_str(&export.body).unwrap();
+    assert_eq!(data["account"]["email"], EMAIL);
+    assert!(data["account"].get("password_hash").is_none(), "no hash in the export");
+    assert_eq!(data["grants"][0]["tool"], "Umfragen");
+    assert_eq!(data["sessions"].as_array().unwrap().len(), 1);
+    // Logging out everywhere ends the session.
+    let out = browser.post("/konto/ueberall-abmelden", &[("csrf", &account.input("csrf"))]).await;
+    assert_eq!(out.status, 200);
+    assert_eq!(browser.get("/konto").await.status, 303);
+    // Session cookies are HttpOnly and SameSite=Lax.
+    let mut b = app.browser();
+    let page = b.get("/anmelden").await;
+    let r = app
+        .client
+        .post(app.url("/anmelden"))
+        .header("cookie", format!("mitsprache_csrf={}", page.input("csrf")))
+        .form(&[("email", EMAIL), ("password", PASSWORD), ("csrf", &page.input("csrf")), ("anfrage", "")])
+        .send()
+        .await
+        .unwrap();
+    let cookie = r.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(page.headers["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+}
+
+pub async fn dynamic_registration_needs_the_initial_token(app: TestApp) {
+    let r = app
+        .client
+        .post(app.url("/oidc/register"))
+        .json(&json!({"client_name": "x", "redirect_uris": [CB]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "disabled without a configured token");
+}

@@ -1,0 +1,127 @@
+//! The identity side of the hub as the web layer sees it: the provider's keys and secrets,
+//! sessions and CSRF, outgoing mail, and the HTTP endpoints of OpenID Connect (`oidc`) and of
+//! accounts (`pages::account`). Protocol rules live in `mitsprache_oidc`; state in the store.
+
+pub mod keys;
+pub mod mail;
+pub mod oidc;
+pub mod session;
+
+use mitsprache_oidc::Lifetimes;
+use mitsprache_oidc::password::Cost;
+
+/// An upstream OpenID provider people may log in with (a state Servicekonto, a municipal Keycloak).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamProvider {
+    /// Short id used in URLs and in the link table, e.g. `servicekonto-nrw`.
+    pub id: String,
+    /// Shown on the login button.
+    pub name: String,
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+/// What the identity side needs from the configuration.
+#[derive(Debug, Clone)]
+pub struct IdentityConfig {
+    /// The issuer: the hub's public URL without a trailing slash.
+    pub issuer: String,
+    pub lifetimes: Lifetimes,
+    pub password_cost: Cost,
+    /// Failed logins per account (and 6× that per IP address) in `login_window` seconds.
+    pub login_attempts: i64,
+    pub login_window: i64,
+    /// Whether people may register themselves (otherwise admins add accounts).
+    pub open_registration: bool,
+    /// The initial access token for RFC 7591 dynamic registration; none disables it.
+    pub registration_token: Option<String>,
+    pub upstream: Vec<UpstreamProvider>,
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        IdentityConfig {
+            issuer: "http://127.0.0.1:8080".into(),
+            lifetimes: Lifetimes::default(),
+            password_cost: Cost::default(),
+            login_attempts: 5,
+            login_window: 900,
+            open_registration: true,
+            registration_token: None,
+            upstream: Vec::new(),
+        }
+    }
+}
+
+use arc_swap::ArcSwap;
+use keys::KeySet;
+use mail::Mailer;
+use std::sync::Arc;
+
+/// The identity side's per-instance runtime: configuration, the key snapshot, the pairwise
+/// subject secret (shared by all instances through the store) and outgoing channels.
+pub struct Identity {
+    pub config: IdentityConfig,
+    keys: ArcSwap<KeySet>,
+    pairwise: Vec<u8>,
+    pub mailer: Arc<dyn Mailer>,
+    /// For back-channel logouts and upstream providers; no redirects followed.
+    pub http: reqwest::Client,
+    /// Wakes the logout delivery task when a logout was queued.
+    pub logout_queued: tokio::sync::Notify,
+    decoy: tokio::sync::OnceCell<String>,
+}
+
+impl Identity {
+    pub fn new(config: IdentityConfig, keys: KeySet, pairwise: Vec<u8>, mailer: Arc<dyn Mailer>) -> Identity {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .user_agent(concat!("mitsprache/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        Identity {
+            config,
+            keys: ArcSwap::from_pointee(keys),
+            pairwise,
+            mailer,
+            http,
+            logout_queued: tokio::sync::Notify::new(),
+            decoy: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// The current key snapshot (an atomic load).
+    pub fn keys(&self) -> Arc<KeySet> {
+        self.keys.load_full()
+    }
+
+    pub fn replace_keys(&self, keys: KeySet) {
+        self.keys.store(Arc::new(keys));
+    }
+
+    /// A hash of a random password at the configured cost: what an unknown address's login is
+    /// checked against, so it costs as much time as a known one.
+    pub async fn decoy_hash(&self, cost: Cost) -> String {
+        self.decoy
+            .get_or_init(|| async move {
+                tokio::task::spawn_blocking(move || {
+                    mitsprache_oidc::password::decoy(cost, &mitsprache_oidc::random::OsRandom).unwrap_or_default()
+                })
+                .await
+                .unwrap_or_default()
+            })
+            .await
+            .clone()
+    }
+
+    pub fn pairwise_secret(&self) -> &[u8] {
+        &self.pairwise
+    }
+
+    /// How long retired keys stay published: until the last token they signed has expired.
+    pub fn keep_retired(&self) -> i64 {
+        self.config.lifetimes.access_token.max(self.config.lifetimes.id_token) + 60
+    }
+}
