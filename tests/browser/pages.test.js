@@ -50,14 +50,21 @@ async function pages() {
     '/marktplatz/assistent?f.participatory-budgeting=must&f.map-contributions=should&must=open-source&process_types=budget&run=1',
     '/marktplatz/assistent?f.defect-reports=must&f.participatory-budgeting=must&must=hosted-in-germany&run=1',
     '/marktplatz/assistent?f.defect-reports=must&f.participatory-budgeting=must&must=open-source&unknown=check&run=1',
+    '/anmelden',
+    '/registrieren',
+    '/passwort-vergessen',
+    '/passwort-neu?token=ungueltig',
+    '/email-bestaetigen?token=ungueltig',
+    '/oidc/authorize?client_id=unbekannt&redirect_uri=https%3A%2F%2Fevil.example%2F',
+    '/oidc/logout',
     ...tools.map((s) => `/marktplatz/werkzeuge/${s}`),
     ...interfaces.map((s) => `/marktplatz/schnittstellen/${s}`),
   ];
 }
 
-async function audit(path, locale) {
+async function audit(path, locale, existing) {
   // bypassCSP only lets the test inject axe; the page itself runs no script.
-  const context = await browser.newContext({ locale, extraHTTPHeaders: { 'accept-language': locale }, bypassCSP: true });
+  const context = existing ?? await browser.newContext({ locale, extraHTTPHeaders: { 'accept-language': locale }, bypassCSP: true });
   const page = await context.newPage();
   const foreign = [];
   page.on('request', (req) => {
@@ -70,7 +77,8 @@ async function audit(path, locale) {
   const result = await page.evaluate(() =>
     // eslint-disable-next-line no-undef
     axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
-  await context.close();
+  if (existing) await page.close();
+  else await context.close();
   const violations = result.violations.map((v) =>
     `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('\n    ')}`);
   assert.deepEqual(violations, [], `${path} [${locale}] has accessibility violations`);
@@ -136,4 +144,39 @@ test('the matching assistant can be used with the keyboard alone', async () => {
   assert.match(page.url(), /run=1/);
   assert.ok(await page.locator('#result-heading').count() === 1, 'the result is shown');
   await context.close();
+});
+
+// Pages behind a login: log in by keyboard in Chromium (as a person would), then audit the
+// consent screen, the account page and the admin pages in both languages. scripts/test
+// creates the account (an admin) and the tool: BROWSER_EMAIL, BROWSER_PASSWORD, BROWSER_CLIENT_ID.
+test('login, consent, account and admin pages: keyboard login, no violations', { skip: !process.env.BROWSER_EMAIL }, async (t) => {
+  for (const locale of ['de', 'en']) {
+    const context = await browser.newContext({ locale, extraHTTPHeaders: { 'accept-language': locale }, bypassCSP: true });
+    const page = await context.newPage();
+    const authorize = `/oidc/authorize?${new URLSearchParams({
+      client_id: process.env.BROWSER_CLIENT_ID,
+      redirect_uri: 'http://localhost:8999/callback',
+      response_type: 'code',
+      scope: 'openid email profile',
+      state: 's',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+    })}`;
+    await page.goto(HUB + authorize);
+    assert.match(page.url(), /\/anmelden\?anfrage=/);
+    await page.focus('#email');
+    await page.keyboard.type(process.env.BROWSER_EMAIL);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(process.env.BROWSER_PASSWORD);
+    await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+    assert.match(page.url(), /\/oidc\/zustimmung\?anfrage=/, `after login the consent screen asks; at ${page.url()}: ${(await page.content()).match(/role="alert"[^]*?<\/div>/)?.[0]}`);
+    const consent = new URL(page.url());
+    await page.close();
+    for (const path of [consent.pathname + consent.search, '/konto', '/admin/clients', '/admin/konten']) {
+      await t.test(`${path.split('?')[0]} [${locale}]`, async () => {
+        assert.ok(await audit(path, locale, context) > 10, 'axe ran its rules');
+      });
+    }
+    await context.close();
+  }
 });

@@ -119,13 +119,15 @@ impl Csrf {
 
 /// Whether a form submission carries the CSRF token of its browser and comes from this site.
 pub fn csrf_ok(state: &AppState, headers: &HeaderMap, submitted: &str) -> bool {
+    // Same origin: the Origin names this host (as the browser reached it, like Django's check)
+    // or the configured public URL (behind a proxy that rewrites Host).
     let origin_ok = match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         None | Some("null") => true,
         Some(origin) => {
-            state.identity().config.issuer.starts_with(origin) && {
-                let rest = &state.identity().config.issuer[origin.len()..];
-                rest.is_empty() || rest.starts_with('/')
-            }
+            let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+            let origin_host = origin.split_once("://").map_or("", |(_, h)| h);
+            (!host.is_empty() && origin_host == host)
+                || crate::identity::oidc::authorize::origin_of(&state.identity().config.issuer) == origin
         }
     };
     let cookie = cookie(headers, csrf_cookie_name(state.config().secure_cookies));

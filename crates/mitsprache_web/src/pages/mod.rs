@@ -3,6 +3,7 @@
 //! Every page works without JavaScript.
 
 pub mod account;
+pub mod admin;
 pub mod assistant;
 pub mod marketplace;
 mod view;
