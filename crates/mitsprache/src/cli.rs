@@ -148,6 +148,12 @@ enum ClientCommand {
         /// Give this tool the hub-wide account id as subject instead of a pairwise one.
         #[arg(long)]
         public_subject: bool,
+        /// The role a machine client (client_credentials) acts with, e.g. editor for catalogue writes.
+        #[arg(long, value_enum)]
+        role: Option<RoleArg>,
+        /// Sign this tool's ID tokens with RS256 instead of ES256 (for relying parties without ECDSA).
+        #[arg(long, value_name = "ALG")]
+        id_token_alg: Option<String>,
     },
     /// List registered tools.
     List,
@@ -205,6 +211,8 @@ pub async fn run() -> anyhow::Result<()> {
                     sector,
                     first_party,
                     public_subject,
+                    role,
+                    id_token_alg,
                 },
         } => {
             let args = commands::identity::ClientArgs {
@@ -217,6 +225,8 @@ pub async fn run() -> anyhow::Result<()> {
                 sector: sector.as_deref(),
                 first_party,
                 public_subject,
+                machine_role: role.map(Into::into),
+                id_token_alg: id_token_alg.as_deref(),
             };
             commands::identity::client_add(&config, args).await
         }

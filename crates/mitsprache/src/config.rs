@@ -1,6 +1,6 @@
 //! The hub's configuration: one typed struct. Values come from the defaults, then a TOML file
 //! (`--config`), then `MITSPRACHE_…` environment variables (`__` separates nested keys, e.g.
-//! `MITSPRACHE_CATALOGUE__EDITOR_TOKEN`), then command-line flags. Secrets can be read from a
+//! `MITSPRACHE_MAIL__SMTP_HOST`), then command-line flags. Secrets can be read from a
 //! file (`…_file` keys). Unknown keys are rejected and every error names the key.
 
 use anyhow::{Context, bail};
@@ -87,10 +87,6 @@ pub enum LogFormat {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CatalogueConfig {
-    /// Bearer token for the catalogue write API; unset disables editing.
-    pub editor_token: Option<String>,
-    /// A file holding the editor token; overrides `editor_token`.
-    pub editor_token_file: Option<PathBuf>,
     /// Load the bundled catalogue of real tools into an empty database on start.
     pub load_bundled: bool,
     /// How often an instance checks the database for catalogue changes made elsewhere.
@@ -105,12 +101,7 @@ impl Default for Config {
             database_file: None,
             public_url: "http://127.0.0.1:8080".into(),
             log: LogConfig { level: "info".into(), format: LogFormat::Text },
-            catalogue: CatalogueConfig {
-                editor_token: None,
-                editor_token_file: None,
-                load_bundled: true,
-                refresh_seconds: 2,
-            },
+            catalogue: CatalogueConfig { load_bundled: true, refresh_seconds: 2 },
             identity: IdentityConfig {
                 open_registration: true,
                 session_hours: 12,
@@ -168,9 +159,6 @@ impl Config {
         if let Some(path) = &config.database_file {
             config.database = read_secret(path).context("key `database_file`")?;
         }
-        if let Some(path) = &config.catalogue.editor_token_file {
-            config.catalogue.editor_token = Some(read_secret(path).context("key `catalogue.editor_token_file`")?);
-        }
         if let Some(path) = &config.identity.registration_token_file {
             config.identity.registration_token =
                 Some(read_secret(path).context("key `identity.registration_token_file`")?);
@@ -194,11 +182,6 @@ impl Config {
                 "key `database`: must be sqlite://PATH or postgres://…, got `{}`",
                 mitsprache_store::redact(&self.database)
             );
-        }
-        if let Some(token) = &self.catalogue.editor_token
-            && token.len() < 16
-        {
-            bail!("key `catalogue.editor_token`: must have at least 16 characters");
         }
         if let Some(token) = &self.identity.registration_token
             && token.len() < 32
@@ -232,7 +215,7 @@ impl Config {
         [
             "# mitsprache configuration. Every key is optional; shown are the defaults.".to_owned(),
             "# Environment variables override this file: MITSPRACHE_LISTEN, MITSPRACHE_DATABASE,".into(),
-            "# MITSPRACHE_CATALOGUE__EDITOR_TOKEN, … (`__` separates a section from its key).".into(),
+            "# MITSPRACHE_MAIL__SMTP_HOST, … (`__` separates a section from its key).".into(),
             String::new(),
             format!("listen = \"{}\"", c.listen),
             "# sqlite://PATH (embedded) or postgres://USER@HOST/DB".into(),
@@ -247,9 +230,8 @@ impl Config {
             format!("format = \"{format}\""),
             String::new(),
             "[catalogue]".into(),
-            "# Bearer token for the catalogue write API (at least 16 characters); unset disables editing.".into(),
-            "# editor_token = \"…\"".into(),
-            "# editor_token_file = \"/run/secrets/editor-token\"".into(),
+            "# Catalogue writes need an access token of an editor: a person with the editor role, or".into(),
+            "# a machine client added with `mitsprache client add --grant client_credentials --role editor`.".into(),
             format!("load_bundled = {}", c.catalogue.load_bundled),
             format!("refresh_seconds = {}", c.catalogue.refresh_seconds),
             String::new(),
@@ -320,14 +302,11 @@ mod tests {
     fn environment_overrides_nested_keys() {
         let c = Config::load(
             None,
-            &env(&[
-                ("MITSPRACHE_CATALOGUE__EDITOR_TOKEN", "0123456789abcdef"),
-                ("MITSPRACHE_LISTEN", "127.0.0.1:9000"),
-            ]),
+            &env(&[("MITSPRACHE_MAIL__SMTP_HOST", "mail.example.org"), ("MITSPRACHE_LISTEN", "127.0.0.1:9000")]),
             &Overrides::default(),
         )
         .unwrap();
-        assert_eq!(c.catalogue.editor_token.as_deref(), Some("0123456789abcdef"));
+        assert_eq!(c.mail.smtp_host.as_deref(), Some("mail.example.org"));
         assert_eq!(c.listen.port(), 9000);
     }
 
@@ -342,30 +321,31 @@ mod tests {
     fn unknown_keys_are_rejected() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.toml");
-        std::fs::write(&path, "listen = \"127.0.0.1:8081\"\n[catalogue]\neditor_tokn = \"x\"\n").unwrap();
+        std::fs::write(&path, "listen = \"127.0.0.1:8081\"\n[mail]\nsmtp_hots = \"x\"\n").unwrap();
         let err = Config::load(Some(&path), &[], &Overrides::default()).unwrap_err();
-        assert!(err.to_string().contains("editor_tokn"), "{err}");
+        assert!(err.to_string().contains("smtp_hots"), "{err}");
     }
 
     #[test]
     fn secrets_can_come_from_files() {
         let dir = tempfile::tempdir().unwrap();
         let token = dir.path().join("token");
-        std::fs::write(&token, "fedcba9876543210fedcba\n").unwrap();
+        std::fs::write(&token, "fedcba9876543210fedcba9876543210fedcba\n").unwrap();
         let c = Config::load(
             None,
-            &env(&[("MITSPRACHE_CATALOGUE__EDITOR_TOKEN_FILE", token.to_str().unwrap())]),
+            &env(&[("MITSPRACHE_IDENTITY__REGISTRATION_TOKEN_FILE", token.to_str().unwrap())]),
             &Overrides::default(),
         )
         .unwrap();
-        assert_eq!(c.catalogue.editor_token.as_deref(), Some("fedcba9876543210fedcba"));
+        assert_eq!(c.identity.registration_token.as_deref(), Some("fedcba9876543210fedcba9876543210fedcba"));
     }
 
     #[test]
-    fn short_editor_tokens_are_refused() {
-        let err = Config::load(None, &env(&[("MITSPRACHE_CATALOGUE__EDITOR_TOKEN", "short")]), &Overrides::default())
-            .unwrap_err();
-        assert!(err.to_string().contains("catalogue.editor_token"), "{err}");
+    fn short_registration_tokens_are_refused() {
+        let err =
+            Config::load(None, &env(&[("MITSPRACHE_IDENTITY__REGISTRATION_TOKEN", "short")]), &Overrides::default())
+                .unwrap_err();
+        assert!(err.to_string().contains("identity.registration_token"), "{err}");
     }
 
     #[test]

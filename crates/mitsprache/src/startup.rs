@@ -72,11 +72,8 @@ impl App {
     /// Builds with injected clock, randomness and mail transport (tests).
     pub async fn build_with(config: &Config, clock: Arc<dyn Clock>, services: Services) -> anyhow::Result<App> {
         let store = prepare_store(config, clock.as_ref()).await?;
-        let web = WebConfig {
-            editor_token: config.catalogue.editor_token.clone(),
-            secure_cookies: config.public_url.starts_with("https://"),
-            identity: identity_config(config),
-        };
+        let web =
+            WebConfig { secure_cookies: config.public_url.starts_with("https://"), identity: identity_config(config) };
         let state = AppState::new(store, web, clock, services).await?;
         let mut tasks = vec![state.spawn_refresh(Duration::from_secs(config.catalogue.refresh_seconds))];
         tasks.extend(state.spawn_identity_tasks());
@@ -89,7 +86,13 @@ impl App {
     /// Serves until `shutdown` completes, then finishes in-flight requests and closes the store.
     pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let router = mitsprache_web::router(self.state.clone())
-            .layer(tower_http::trace::TraceLayer::new_for_http())
+            // The span names the path only: query strings carry mail-link tokens, ID token hints
+            // and login hints, which must never reach a log.
+            .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(
+                |request: &axum::http::Request<axum::body::Body>| {
+                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+                },
+            ))
             .layer(tower_http::timeout::TimeoutLayer::with_status_code(
                 axum::http::StatusCode::REQUEST_TIMEOUT,
                 Duration::from_secs(30),

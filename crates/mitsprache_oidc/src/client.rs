@@ -82,6 +82,14 @@ pub struct Client {
     pub first_party: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backchannel_logout_uri: Option<String>,
+    /// The role a machine client acts with on its own tokens (client_credentials), e.g. an
+    /// editor that publishes catalogue records. People's tokens carry their account's role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine_role: Option<mitsprache_domain::Role>,
+    /// `id_token_signed_response_alg`: ES256 unless the client registered RS256 (OIDC
+    /// Registration §2; some relying parties only verify RSA).
+    #[serde(default = "default_id_token_alg")]
+    pub id_token_alg: crate::jose::Alg,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
@@ -99,6 +107,12 @@ pub struct Registration {
     pub sector_identifier_host: Option<String>,
     pub first_party: bool,
     pub backchannel_logout_uri: Option<String>,
+    pub machine_role: Option<mitsprache_domain::Role>,
+    pub id_token_alg: Option<crate::jose::Alg>,
+}
+
+fn default_id_token_alg() -> crate::jose::Alg {
+    crate::jose::Alg::ES256
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -195,6 +209,9 @@ impl Registration {
             }
             (None, _) => hosts.join(","),
         };
+        if self.machine_role.is_some() && !grant_types.contains(&GrantType::ClientCredentials) {
+            return Err(RegistrationError::Metadata("a machine role needs the client_credentials grant".into()));
+        }
         let uses_secret = matches!(auth_method, AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost);
         let client = Client {
             id,
@@ -209,6 +226,8 @@ impl Registration {
             sector,
             first_party: self.first_party,
             backchannel_logout_uri: self.backchannel_logout_uri,
+            machine_role: self.machine_role,
+            id_token_alg: self.id_token_alg.unwrap_or(crate::jose::Alg::ES256),
             created_at: now,
         };
         Ok((client, uses_secret.then_some(secret)))

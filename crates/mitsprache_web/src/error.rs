@@ -43,8 +43,8 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("missing or invalid bearer token")]
     Unauthorized,
-    #[error("catalogue editing is disabled on this hub")]
-    WritesDisabled,
+    #[error("the token's holder may not edit the catalogue (editor or admin role needed)")]
+    Forbidden,
     #[error("{0}")]
     Conflict(String),
     #[error("the record breaks catalogue rules")]
@@ -65,7 +65,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::WritesDisabled => StatusCode::FORBIDDEN,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Validation(_) | ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -82,7 +82,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => "payload-too-large",
             ApiError::UnsupportedMediaType => "unsupported-media-type",
             ApiError::Unauthorized => "unauthorized",
-            ApiError::WritesDisabled => "writes-disabled",
+            ApiError::Forbidden => "forbidden",
             ApiError::Conflict(_) => "conflict",
             ApiError::Validation(_) => "validation-failed",
             ApiError::Unprocessable(_) => "unprocessable",

@@ -54,11 +54,15 @@ impl Modify for EditorToken {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
-            "editor_token",
+            "access_token",
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("Catalogue editor token from the hub's configuration"))
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "An access token of this hub (RFC 9068 JWT) held by an editor: a person with the editor role \
+                         (authorization code flow) or a machine client with the editor role (client_credentials).",
+                    ))
                     .build(),
             ),
         );

@@ -15,9 +15,6 @@ use std::time::Duration;
 /// What the web layer needs from the configuration; the binary fills it from the config file.
 #[derive(Debug, Clone, Default)]
 pub struct WebConfig {
-    /// Bearer token for the catalogue write API. `None` disables writes. The identity issue
-    /// replaces this with editor roles.
-    pub editor_token: Option<String>,
     /// Set cookies with `Secure`; true when the public URL is https.
     pub secure_cookies: bool,
     pub identity: IdentityConfig,

@@ -90,6 +90,8 @@ pub struct ClientArgs<'a> {
     pub sector: Option<&'a str>,
     pub first_party: bool,
     pub public_subject: bool,
+    pub machine_role: Option<Role>,
+    pub id_token_alg: Option<&'a str>,
 }
 
 pub async fn client_add(config: &Config, args: ClientArgs<'_>) -> anyhow::Result<()> {
@@ -119,6 +121,11 @@ pub async fn client_add(config: &Config, args: ClientArgs<'_>) -> anyhow::Result
         sector_identifier_host: args.sector.map(str::to_owned),
         first_party: args.first_party,
         backchannel_logout_uri: args.backchannel_logout_uri.map(str::to_owned),
+        machine_role: args.machine_role,
+        id_token_alg: match args.id_token_alg {
+            None => None,
+            Some(a) => Some(mitsprache_oidc::jose::Alg::parse(a).with_context(|| format!("`{a}`: ES256 or RS256"))?),
+        },
     };
     let now = SystemClock.now();
     let (client, shown) =

@@ -26,7 +26,6 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     tracing::info!(
         listen = %config.listen,
         database = %mitsprache_store::redact(&config.database),
-        editing = config.catalogue.editor_token.is_some(),
         "starting mitsprache"
     );
     let shutdown = shutdown_signal();

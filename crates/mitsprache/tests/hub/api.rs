@@ -116,7 +116,7 @@ pub async fn unknown_records_are_404_problem_details(app: TestApp) {
     assert_problem(app.get("/api/v1/tools/..%2F..%2Fetc%2Fpasswd").await, 404, "not-found").await;
 }
 
-pub async fn writes_need_the_editor_token(app: TestApp) {
+pub async fn writes_need_an_editor_role(app: TestApp) {
     let tool = app.tool_json("polis").await;
     let anonymous = app.client.put(app.url("/api/v1/tools/polis")).json(&tool).send().await.unwrap();
     let body = assert_problem(anonymous, 401, "unauthorized").await;
@@ -124,12 +124,17 @@ pub async fn writes_need_the_editor_token(app: TestApp) {
     let wrong = app
         .client
         .put(app.url("/api/v1/tools/polis"))
-        .bearer_auth("test-editor-token-0123456788")
+        .bearer_auth(format!("{}x", app.editor_token))
         .json(&tool)
         .send()
         .await
         .unwrap();
     assert_problem(wrong, 401, "unauthorized").await;
+    // A valid token without the role is refused with 403.
+    let citizen_machine = app.machine_token(None).await;
+    let no_role =
+        app.client.put(app.url("/api/v1/tools/polis")).bearer_auth(citizen_machine).json(&tool).send().await.unwrap();
+    assert_problem(no_role, 403, "forbidden").await;
     let delete = app.client.delete(app.url("/api/v1/tools/polis")).send().await.unwrap();
     assert_problem(delete, 401, "unauthorized").await;
     // Nothing changed.

@@ -174,3 +174,65 @@ fn the_catalogue_exports_as_json_and_as_publiccode() {
     let decidim = std::fs::read_to_string(folder.join("decidim.publiccode.yml")).unwrap();
     assert_eq!(mitsprache_catalogue::publiccode::check(&decidim).unwrap(), Vec::<String>::new());
 }
+
+/// Secrets in requests (mail-link tokens in URLs, passwords, client secrets) never reach the
+/// log, even at debug level.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_never_reach_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/hub.db", dir.path().display());
+    let mut child = hub()
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", &db])
+        .env("MITSPRACHE_LOG__LEVEL", "debug")
+        .env("MITSPRACHE_MAIL__OUTBOX", dir.path().join("outbox"))
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut log = Vec::new();
+    let address = loop {
+        let line = rx.recv_timeout(std::time::Duration::from_secs(20)).expect("the hub logs its address");
+        log.push(line.clone());
+        if let Some(rest) = line.split("address=").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    let secrets = ["MAILLINKTOKEN0123456789", "GeheimesPasswort-4711", "CLIENTSECRET-abcdef123456"];
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let base = format!("http://{address}");
+    client.get(format!("{base}/passwort-neu?token={}", secrets[0])).send().await.unwrap();
+    client.get(format!("{base}/email-bestaetigen?token={}", secrets[0])).send().await.unwrap();
+    let page = client.get(format!("{base}/anmelden")).send().await.unwrap();
+    let cookie = page.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let csrf = cookie.split_once('=').unwrap().1.to_owned();
+    client
+        .post(format!("{base}/anmelden"))
+        .header("cookie", &cookie)
+        .form(&[("email", "x@example.org"), ("password", secrets[1]), ("csrf", &csrf), ("anfrage", "")])
+        .send()
+        .await
+        .unwrap();
+    client
+        .post(format!("{base}/oidc/token"))
+        .form(&[("grant_type", "client_credentials"), ("client_id", "nobody"), ("client_secret", secrets[2])])
+        .send()
+        .await
+        .unwrap();
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    child.wait().unwrap();
+    while let Ok(line) = rx.recv_timeout(std::time::Duration::from_secs(2)) {
+        log.push(line);
+    }
+    let text = log.join("\n");
+    assert!(text.contains("/passwort-neu"), "requests are logged: {text}");
+    for secret in secrets {
+        assert!(!text.contains(secret), "{secret} was logged");
+    }
+}

@@ -10,8 +10,6 @@ use std::sync::Mutex;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::oneshot;
 
-pub const EDITOR_TOKEN: &str = "test-editor-token-0123456789";
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -20,6 +18,8 @@ pub enum Backend {
 
 pub struct TestApp {
     pub address: String,
+    /// An access token of a machine client with the editor role, for catalogue writes.
+    pub editor_token: String,
     pub clock: Arc<ManualClock>,
     pub mail: Arc<Mutex<Vec<String>>>,
     pub client: reqwest::Client,
@@ -85,11 +85,7 @@ impl TestApp {
         let config = Config {
             listen: "127.0.0.1:0".parse().expect("address"),
             database,
-            catalogue: CatalogueConfig {
-                editor_token: Some(EDITOR_TOKEN.into()),
-                refresh_seconds: 1,
-                ..defaults.catalogue
-            },
+            catalogue: CatalogueConfig { refresh_seconds: 1, ..defaults.catalogue },
             mail: MailConfig {
                 smtp_host: Some("127.0.0.1".into()),
                 smtp_port,
@@ -105,8 +101,9 @@ impl TestApp {
         tokio::spawn(app.serve(async {
             let _ = rx.await;
         }));
-        TestApp {
+        let mut app = TestApp {
             address,
+            editor_token: String::new(),
             clock,
             mail,
             client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
@@ -114,7 +111,31 @@ impl TestApp {
             backend,
             _shutdown: tx,
             _dir: dir,
-        }
+        };
+        app.editor_token = app.machine_token(Some(mitsprache_domain::Role::Editor)).await;
+        app
+    }
+
+    /// A client_credentials access token of a new machine client acting with `role`.
+    pub async fn machine_token(&self, role: Option<mitsprache_domain::Role>) -> String {
+        use mitsprache_oidc::client::{GrantType, Registration};
+        let registration = Registration {
+            name: "Katalogpflege".into(),
+            grant_types: vec![GrantType::ClientCredentials],
+            machine_role: role,
+            ..Registration::default()
+        };
+        let (id, secret) = self.add_client(registration).await;
+        let r = self
+            .client
+            .post(self.url("/oidc/token"))
+            .basic_auth(id, Some(secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .expect("token request");
+        let body: serde_json::Value = r.json().await.expect("token response");
+        body["access_token"].as_str().expect("access token").to_owned()
     }
 
     /// The store of this hub, opened beside it (as a second instance would).
@@ -198,11 +219,11 @@ impl TestApp {
     }
 
     pub fn put(&self, path: &str) -> reqwest::RequestBuilder {
-        self.client.put(self.url(path)).bearer_auth(EDITOR_TOKEN)
+        self.client.put(self.url(path)).bearer_auth(&self.editor_token)
     }
 
     pub fn delete(&self, path: &str) -> reqwest::RequestBuilder {
-        self.client.delete(self.url(path)).bearer_auth(EDITOR_TOKEN)
+        self.client.delete(self.url(path)).bearer_auth(&self.editor_token)
     }
 
     /// A tool record of the bundled catalogue, as JSON to edit.

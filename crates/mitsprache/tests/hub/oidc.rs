@@ -708,3 +708,126 @@ pub async fn dynamic_registration_needs_the_initial_token(app: TestApp) {
         .unwrap();
     assert_eq!(r.status(), 403, "disabled without a configured token");
 }
+
+pub async fn people_edit_the_catalogue_by_their_role(app: TestApp) {
+    let account = app.add_account(EMAIL, PASSWORD).await;
+    let client = app.add_client(tool("Redaktionssystem")).await;
+    let tokens = full_login(&app, &client, &mut app.browser()).await;
+    let at = tokens["access_token"].as_str().unwrap().to_owned();
+    let tool_json = app.tool_json("polis").await;
+    let put = |token: String| {
+        let body = tool_json.clone();
+        let request = app.client.put(app.url("/api/v1/tools/polis")).bearer_auth(token).json(&body);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(put(at.clone()).await, 403, "a citizen may not edit");
+    let store = app.store().await;
+    store.identity().set_role(&account, mitsprache_domain::Role::Editor, 0).await.unwrap();
+    assert!(matches!(put(at.clone()).await, 200 | 201), "the same person as editor may");
+    // Logging out ends the grant, and with it the token's right to write.
+    store.identity().end_sessions(mitsprache_store::SessionSelector::Account(&account), 0).await.unwrap();
+    assert_eq!(put(at).await, 401);
+}
+
+pub async fn keys_rotate_and_old_keys_stay_published(app: TestApp) {
+    let machine = app
+        .add_client(Registration {
+            name: "M".into(),
+            grant_types: vec![GrantType::ClientCredentials],
+            ..Registration::default()
+        })
+        .await;
+    let before: Value = token(&app, &machine, &[("grant_type", "client_credentials")]).await.json().await.unwrap();
+    let old = before["access_token"].as_str().unwrap().to_owned();
+    let old_kid = verify(&old, &keys(&app).await).unwrap().header["kid"].clone();
+    let store = app.store().await;
+    let now = app.clock_now().unix_timestamp();
+    mitsprache_web::identity::keys::rotate(&store, now, &mitsprache_oidc::random::OsRandom).await.unwrap();
+    // The instance picks the new keys up within its refresh interval (1 s in tests).
+    let mut published = Vec::new();
+    for _ in 0..50 {
+        published = keys(&app).await;
+        if published.len() == 4 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(published.len(), 4, "new and retired keys are published");
+    let after: Value = token(&app, &machine, &[("grant_type", "client_credentials")]).await.json().await.unwrap();
+    let new_kid = verify(after["access_token"].as_str().unwrap(), &published).unwrap().header["kid"].clone();
+    assert_ne!(new_kid, old_kid, "new tokens use the new key");
+    assert_eq!(introspect(&app, &machine, &old).await["active"], true, "old tokens stay valid");
+}
+
+pub async fn passwords_are_rehashed_when_parameters_change(app: TestApp) {
+    use mitsprache_oidc::password::{Cost, hash};
+    let id = app.add_account(EMAIL, PASSWORD).await;
+    let store = app.store().await;
+    let weak =
+        hash(PASSWORD, Cost { memory_kib: 4096, iterations: 1, parallelism: 1 }, &mitsprache_oidc::random::OsRandom)
+            .unwrap();
+    store.identity().set_password(&id, &weak, 0).await.unwrap();
+    let mut browser = app.browser();
+    let page = browser.get("/anmelden").await;
+    let r = browser
+        .post("/anmelden", &[("email", EMAIL), ("password", PASSWORD), ("csrf", &page.input("csrf")), ("anfrage", "")])
+        .await;
+    assert_eq!(r.status, 303);
+    let stored = store.identity().account(&id).await.unwrap().unwrap().password_hash.unwrap();
+    assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
+}
+
+pub async fn max_age_login_hint_and_ui_locales_shape_the_login(app: TestApp) {
+    app.add_account(EMAIL, PASSWORD).await;
+    let client = app.add_client(tool("Tool")).await;
+    let mut browser = app.browser();
+    // login_hint fills the address, ui_locales picks the language of the login page.
+    let page = browser.get(&authorize_url(&client.0, &[("login_hint", EMAIL), ("ui_locales", "en de")])).await;
+    let login = browser.follow(page).await;
+    assert!(login.body.contains(r#"<html lang="en">"#));
+    assert!(login.body.contains(&format!(r#"value="{EMAIL}""#)), "login_hint prefills the address");
+    let submitted = browser_post_login(&mut browser, &login).await;
+    let done = consent_if_asked(&mut browser, submitted).await;
+    assert!(query_of(done.location.as_deref().unwrap()).contains_key("code"));
+    // max_age: a login older than it asks again; auth_time is in the ID token.
+    app.clock.advance(time::Duration::seconds(120));
+    let again = browser.get(&authorize_url(&client.0, &[("max_age", "60")])).await;
+    assert!(again.location.as_deref().unwrap().starts_with("/anmelden"), "a fresh login is needed");
+    let login = browser.follow(again).await;
+    let submitted = browser_post_login(&mut browser, &login).await;
+    let done = browser.follow(submitted).await;
+    let q = query_of(done.location.as_deref().unwrap());
+    let body: Value = exchange(&app, &client, &q["code"], VERIFIER).await.json().await.unwrap();
+    let id = verify(body["id_token"].as_str().unwrap(), &keys(&app).await).unwrap();
+    assert_eq!(id.claims["auth_time"], app.clock_now().unix_timestamp());
+    // prompt=login forces a login despite the session; id_token_hint of another client is refused.
+    let forced = browser.get(&authorize_url(&client.0, &[("prompt", "login")])).await;
+    assert!(forced.location.as_deref().unwrap().starts_with("/anmelden"));
+    let other = app.add_client(tool("Other")).await;
+    let hinted = browser.get(&authorize_url(&other.0, &[("id_token_hint", body["id_token"].as_str().unwrap())])).await;
+    assert_eq!(query_of(hinted.location.as_deref().unwrap())["error"], "invalid_request");
+}
+
+async fn browser_post_login(browser: &mut Browser, login: &Page) -> Page {
+    browser
+        .post(
+            "/anmelden",
+            &[
+                ("email", EMAIL),
+                ("password", PASSWORD),
+                ("csrf", &login.input("csrf")),
+                ("anfrage", &login.input("anfrage")),
+            ],
+        )
+        .await
+}
+
+pub async fn clients_may_ask_for_rs256_id_tokens(app: TestApp) {
+    app.add_account(EMAIL, PASSWORD).await;
+    let mut registration = tool("Altes Portal");
+    registration.id_token_alg = Some(mitsprache_oidc::jose::Alg::RS256);
+    let client = app.add_client(registration).await;
+    let body = full_login(&app, &client, &mut app.browser()).await;
+    let id = verify(body["id_token"].as_str().unwrap(), &keys(&app).await).unwrap();
+    assert_eq!(id.header["alg"], "RS256");
+}

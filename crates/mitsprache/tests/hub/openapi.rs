@@ -28,5 +28,5 @@ fn the_openapi_document_is_3_1_and_documents_every_api_route() {
     ] {
         assert!(doc["paths"][path].is_object(), "{path}");
     }
-    assert!(doc["components"]["securitySchemes"]["editor_token"].is_object());
+    assert!(doc["components"]["securitySchemes"]["access_token"].is_object());
 }

@@ -245,7 +245,7 @@ pub async fn get_tool_publiccode(
         ("slug" = String, Path, description = "Slug of the tool; must equal the body's slug"),
         ("If-Match" = Option<String>, Header, description = "Version the edit is based on; the write fails with 409 when the record changed since"),
     ),
-    security(("editor_token" = [])),
+    security(("access_token" = [])),
     responses(WriteResponses))]
 pub async fn put_tool(
     State(state): State<AppState>,
@@ -273,7 +273,7 @@ pub async fn put_tool(
 /// Removes a tool (catalogue editors).
 #[utoipa::path(delete, path = "/api/v1/tools/{slug}", tag = "catalogue",
     params(("slug" = String, Path, description = "Slug of the tool")),
-    security(("editor_token" = [])),
+    security(("access_token" = [])),
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, description = "Missing or wrong bearer token", body = Problem, content_type = "application/problem+json"),
@@ -320,7 +320,7 @@ pub async fn get_interface(
         ("slug" = String, Path, description = "Slug of the interface; must equal the body's slug"),
         ("If-Match" = Option<String>, Header, description = "Version the edit is based on"),
     ),
-    security(("editor_token" = [])),
+    security(("access_token" = [])),
     responses(WriteResponses))]
 pub async fn put_interface(
     State(state): State<AppState>,
@@ -349,7 +349,7 @@ pub async fn put_interface(
 /// Removes an interface that no tool implements any more (catalogue editors).
 #[utoipa::path(delete, path = "/api/v1/interfaces/{slug}", tag = "catalogue",
     params(("slug" = String, Path, description = "Slug of the interface")),
-    security(("editor_token" = [])),
+    security(("access_token" = [])),
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, description = "Missing or wrong bearer token", body = Problem, content_type = "application/problem+json"),

@@ -5,43 +5,49 @@ pub mod catalogue;
 pub mod matching;
 
 use crate::error::ApiError;
+use crate::identity::oidc::{OAuthError, check_access_token};
 use crate::state::AppState;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
+use mitsprache_domain::Role;
 
-/// Proof that the request carries the configured editor bearer token.
+/// Proof that the request carries an access token of this hub whose holder may edit the
+/// catalogue: a person with the editor or admin role (code flow), or a machine client an admin
+/// gave that role (client_credentials).
 pub struct Editor;
 
 impl FromRequestParts<AppState> for Editor {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let Some(expected) = state.config().editor_token.as_deref() else {
-            return Err(ApiError::WritesDisabled);
-        };
         let presented = parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
+            .filter(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "))
+            .map(|v| v[7..].trim().to_owned())
             .ok_or(ApiError::Unauthorized)?;
-        if constant_time_eq(presented.trim().as_bytes(), expected.as_bytes()) {
-            Ok(Editor)
-        } else {
-            Err(ApiError::Unauthorized)
+        let (token, grant) = match check_access_token(state, &presented).await {
+            Ok(checked) => checked,
+            Err(OAuthError::Store(e)) => return Err(ApiError::Unavailable(e)),
+            Err(_) => return Err(ApiError::Unauthorized),
+        };
+        // The hub's API is the audience of person tokens and of machine tokens without `resource`.
+        if !token.aud.iter().any(|a| *a == state.identity().config.issuer) {
+            return Err(ApiError::Unauthorized);
         }
+        let store = state.store().identity();
+        let role = match grant {
+            Some(g) if g.revoked_at.is_none() => {
+                store.account(&g.account_id).await.map_err(ApiError::Unavailable)?.map(|a| a.role)
+            }
+            Some(_) => return Err(ApiError::Unauthorized),
+            None => store.client(&token.client_id).await.map_err(ApiError::Unavailable)?.and_then(|c| c.machine_role),
+        };
+        if role.is_some_and(Role::can_edit_catalogue) { Ok(Editor) } else { Err(ApiError::Forbidden) }
     }
-}
-
-/// Compares without an early exit, so response time does not reveal how much of a token matched.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = a.len() ^ b.len();
-    for (i, x) in a.iter().enumerate() {
-        diff |= usize::from(x ^ b.get(i % b.len().max(1)).copied().unwrap_or(0));
-    }
-    diff == 0
 }
 
 /// `Json<T>` whose rejections are problem+json with stable codes. Every request body of the API

@@ -153,6 +153,8 @@ pub async fn add_client(
             sector_identifier_host: None,
             first_party: form.first_party.is_some(),
             backchannel_logout_uri: Some(form.backchannel_logout_uri.trim().to_owned()).filter(|u| !u.is_empty()),
+            machine_role: None,
+            id_token_alg: None,
         };
         let now = state.clock().now();
         match registration.into_client(id(state.random()), secret(state.random()), now) {

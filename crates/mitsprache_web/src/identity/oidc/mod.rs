@@ -165,10 +165,14 @@ pub async fn jwks(axum::extract::State(state): axum::extract::State<AppState>) -
     r
 }
 
-/// Signs `claims` with the default key.
+/// Signs `claims` with the default key (ES256).
 pub fn sign(state: &AppState, typ: &str, claims: &impl serde::Serialize) -> Result<String, OAuthError> {
+    sign_with(state, Alg::ES256, typ, claims)
+}
+
+pub fn sign_with(state: &AppState, alg: Alg, typ: &str, claims: &impl serde::Serialize) -> Result<String, OAuthError> {
     let keys = state.identity().keys();
-    let key = keys.signer(Alg::ES256).ok_or_else(|| OAuthError::Internal("no active ES256 key".into()))?;
+    let key = keys.signer(alg).ok_or_else(|| OAuthError::Internal(format!("no active {} key", alg.as_str())))?;
     key.sign(typ, claims).map_err(|e| OAuthError::Internal(e.to_string()))
 }
 

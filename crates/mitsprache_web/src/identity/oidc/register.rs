@@ -28,6 +28,7 @@ struct Metadata {
     jwks: Option<Jwks>,
     subject_type: Option<String>,
     backchannel_logout_uri: Option<String>,
+    id_token_signed_response_alg: Option<String>,
 }
 
 fn error(status: StatusCode, code: &str, description: &str) -> Response {
@@ -87,6 +88,19 @@ pub async fn register(State(state): State<AppState>, headers: HeaderMap, body: a
             );
         }
     };
+    let id_token_alg = match meta.id_token_signed_response_alg.as_deref() {
+        None => None,
+        Some(a) => match mitsprache_oidc::jose::Alg::parse(a) {
+            Some(alg) => Some(alg),
+            None => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_client_metadata",
+                    "id_token_signed_response_alg must be ES256 or RS256",
+                );
+            }
+        },
+    };
     let registration = Registration {
         name: meta.client_name.unwrap_or_default(),
         redirect_uris: meta.redirect_uris,
@@ -98,6 +112,9 @@ pub async fn register(State(state): State<AppState>, headers: HeaderMap, body: a
         sector_identifier_host: None,
         first_party: false,
         backchannel_logout_uri: meta.backchannel_logout_uri,
+        // Roles are granted by an admin, never by self-registration.
+        machine_role: None,
+        id_token_alg,
     };
     let now = state.clock().now();
     let client_secret = secret(state.random());
@@ -152,6 +169,7 @@ pub fn describe(state: &AppState, client: &Client) -> Value {
         "subject_type": match client.subject_type { SubjectType::Pairwise => "pairwise", SubjectType::Public => "public" },
         "backchannel_logout_uri": client.backchannel_logout_uri,
         "backchannel_logout_session_required": client.backchannel_logout_uri.is_some(),
+        "id_token_signed_response_alg": client.id_token_alg.as_str(),
         "registration_client_uri": format!("{}{}/{}", state.identity().config.issuer, mitsprache_oidc::discovery::paths::REGISTER, client.id),
     })
 }

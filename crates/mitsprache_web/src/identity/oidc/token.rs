@@ -2,7 +2,9 @@
 //! code produced), refresh_token (rotation with reuse detection: a reused token revokes its
 //! whole grant), client_credentials (RFC 9068 JWT access tokens with an audience).
 
-use super::{OAuthError, Params, authenticate, invalid_grant, no_store, person, scope_list, sign, subject_for};
+use super::{
+    OAuthError, Params, authenticate, invalid_grant, no_store, person, scope_list, sign, sign_with, subject_for,
+};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -166,7 +168,7 @@ async fn issue_for_grant(
             at_hash: Some(half_hash(&access_token)),
             claims,
         };
-        body["id_token"] = sign(state, "JWT", &id_token)?.into();
+        body["id_token"] = sign_with(state, client.id_token_alg, "JWT", &id_token)?.into();
     }
     if first && client.allows(GrantType::RefreshToken) {
         let refresh = secret(state.random());
