@@ -73,17 +73,3 @@ impl<T: serde::de::DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
         }
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::constant_time_eq;
-
-    #[test]
-    fn tokens_compare_equal_only_when_identical() {
-        assert!(constant_time_eq(b"secret-token", b"secret-token"));
-        assert!(!constant_time_eq(b"secret-tokem", b"secret-token"));
-        assert!(!constant_time_eq(b"secret", b"secret-token"));
-        assert!(!constant_time_eq(b"", b"secret-token"));
-        assert!(!constant_time_eq(b"secret-token-longer", b"secret-token"));
-    }
-}
