@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Single sign-on interop: real relying parties (openid-client from npm, Authlib from PyPI) and a
-# real SMTP server (aiosmtpd) against a hub built from this tree. Called by scripts/test after
+# Single sign-on interop: real relying parties (openid-client from npm, Authlib from PyPI), a
+# real upstream provider (oidc-provider from npm) and a real SMTP server (aiosmtpd) against a
+# hub built from this tree. Called by scripts/test after
 # the tools are installed; usable alone: tests/oidc/run.sh [path/to/mitsprache].
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -36,7 +37,24 @@ MACHINE_CLIENT=$("$hub_bin" client add --database "$db" --name "Maschine" --gran
 export RP_EMAIL="openid-client@example.org" RP_PASSWORD="ein Satz als Passwort für node"
 printf '%s\n' "$RP_PASSWORD" | "$hub_bin" user add --database "$db" --email "$RP_EMAIL" >/dev/null
 
-"$hub_bin" serve --listen "127.0.0.1:$port" --database "$db" >"$work/hub.log" 2>&1 &
+# The upstream provider people may log in with (npm oidc-provider), and the hub's configuration for it.
+export UPSTREAM_PORT UPSTREAM_ID=landeskonto UPSTREAM_CLIENT_ID=mitsprache-hub UPSTREAM_CLIENT_SECRET="upstream-secret-$$"
+UPSTREAM_PORT=$(free_port)
+export UPSTREAM_REDIRECT_URI="$HUB_URL/anmelden/extern/$UPSTREAM_ID/zurueck"
+(cd "$root/tests/oidc" && exec node upstream-provider.js) >"$work/upstream.log" 2>&1 &
+pids+=($!)
+cat >"$work/hub.toml" <<TOML
+[[identity.upstream]]
+id = "$UPSTREAM_ID"
+name = "Landeskonto (Test)"
+issuer = "http://127.0.0.1:$UPSTREAM_PORT"
+client_id = "$UPSTREAM_CLIENT_ID"
+client_secret = "$UPSTREAM_CLIENT_SECRET"
+TOML
+for _ in $(seq 1 100); do grep -q ready "$work/upstream.log" 2>/dev/null && break; sleep 0.1; done
+grep -q ready "$work/upstream.log" || { cat "$work/upstream.log" >&2; exit 1; }
+
+"$hub_bin" serve --config "$work/hub.toml" --listen "127.0.0.1:$port" --database "$db" >"$work/hub.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do curl -fsS "$HUB_URL/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 curl -fsS "$HUB_URL/healthz" >/dev/null || { cat "$work/hub.log" >&2; exit 1; }
@@ -44,9 +62,11 @@ curl -fsS "$HUB_URL/healthz" >/dev/null || { cat "$work/hub.log" >&2; exit 1; }
 status=0
 echo "--- openid-client (npm)"
 (cd "$root/tests/oidc" && node --test openid-client.test.js) || status=1
+echo "--- upstream login through node-oidc-provider (npm)"
+(cd "$root/tests/oidc" && node --test upstream.test.js) || status=1
 echo "--- Authlib (PyPI)"
 MAILDIR="$work/maildir" "$root/.venv/bin/python" "$root/tests/oidc/authlib_rp.py" || status=1
 if [ "$status" -ne 0 ]; then
-  echo "--- hub log"; tail -n 50 "$work/hub.log"
+  echo "--- hub log"; tail -n 50 "$work/hub.log"; echo "--- upstream log"; tail -n 20 "$work/upstream.log"
 fi
 exit "$status"

@@ -42,6 +42,23 @@ pub struct IdentityConfig {
     /// Initial access token for RFC 7591 dynamic client registration; unset disables it.
     pub registration_token: Option<String>,
     pub registration_token_file: Option<PathBuf>,
+    /// Upstream OpenID providers people may log in with (`[[identity.upstream]]`).
+    #[serde(default)]
+    pub upstream: Vec<UpstreamConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamConfig {
+    /// Short id in URLs and account links, e.g. `servicekonto-nrw`.
+    pub id: String,
+    /// Shown on the login button.
+    pub name: String,
+    /// The provider's issuer URL; its discovery document is read from there.
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    pub client_secret_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -109,6 +126,7 @@ impl Default for Config {
                 login_window_minutes: 15,
                 registration_token: None,
                 registration_token_file: None,
+                upstream: Vec::new(),
             },
             mail: MailConfig {
                 from: "mitsprache <noreply@localhost>".into(),
@@ -163,6 +181,13 @@ impl Config {
             config.identity.registration_token =
                 Some(read_secret(path).context("key `identity.registration_token_file`")?);
         }
+        for (i, upstream) in config.identity.upstream.iter_mut().enumerate() {
+            if let Some(path) = &upstream.client_secret_file {
+                upstream.client_secret = Some(
+                    read_secret(path).with_context(|| format!("key `identity.upstream[{i}].client_secret_file`"))?,
+                );
+            }
+        }
         if let Some(path) = &config.mail.smtp_password_file {
             config.mail.smtp_password = Some(read_secret(path).context("key `mail.smtp_password_file`")?);
         }
@@ -193,6 +218,20 @@ impl Config {
         }
         if self.identity.login_attempts < 1 || self.identity.login_window_minutes < 1 {
             bail!("keys `identity.login_attempts` and `identity.login_window_minutes`: must be at least 1");
+        }
+        for (i, u) in self.identity.upstream.iter().enumerate() {
+            if u.id.is_empty() || !u.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+                bail!("key `identity.upstream[{i}].id`: lowercase letters, digits and hyphens only");
+            }
+            if !(u.issuer.starts_with("https://")
+                || u.issuer.starts_with("http://127.0.0.1")
+                || u.issuer.starts_with("http://localhost"))
+            {
+                bail!("key `identity.upstream[{i}].issuer`: must be https (http only on localhost)");
+            }
+            if u.client_secret.is_none() {
+                bail!("key `identity.upstream[{i}].client_secret`: required (or client_secret_file)");
+            }
         }
         if !self.mail.from.contains('@') {
             bail!("key `mail.from`: must contain an e-mail address, got `{}`", self.mail.from);
@@ -245,6 +284,14 @@ impl Config {
             "# Initial access token for RFC 7591 dynamic client registration (at least 32 characters).".into(),
             "# registration_token = \"…\"".into(),
             "# registration_token_file = \"/run/secrets/registration-token\"".into(),
+            String::new(),
+            "# Upstream OpenID providers people may log in with; repeat the table for each.".into(),
+            "# [[identity.upstream]]".into(),
+            "# id = \"servicekonto\"".into(),
+            "# name = \"Servicekonto NRW\"".into(),
+            "# issuer = \"https://servicekonto.example\"".into(),
+            "# client_id = \"mitsprache\"".into(),
+            "# client_secret_file = \"/run/secrets/servicekonto-secret\"".into(),
             String::new(),
             "[mail]".into(),
             format!("from = \"{}\"", c.mail.from),

@@ -30,6 +30,18 @@ pub fn identity_config(config: &Config) -> IdentityConfig {
         login_window: config.identity.login_window_minutes * 60,
         open_registration: config.identity.open_registration,
         registration_token: config.identity.registration_token.clone(),
+        upstream: config
+            .identity
+            .upstream
+            .iter()
+            .map(|u| mitsprache_web::identity::UpstreamProvider {
+                id: u.id.clone(),
+                name: u.name.clone(),
+                issuer: u.issuer.trim_end_matches('/').to_owned(),
+                client_id: u.client_id.clone(),
+                client_secret: u.client_secret.clone().unwrap_or_default(),
+            })
+            .collect(),
         ..IdentityConfig::default()
     }
 }

@@ -29,6 +29,11 @@ pub fn check_challenge(challenge: &str, method: Option<&str>) -> Result<(), Pkce
     Ok(())
 }
 
+/// The SHA-256 of a verifier, which base64url-encoded is its S256 challenge.
+pub fn s256(verifier: &str) -> Vec<u8> {
+    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes()).as_ref().to_vec()
+}
+
 /// Checks a token request's verifier against the stored challenge.
 pub fn verify(verifier: &str, challenge: &str) -> Result<(), PkceError> {
     let well_formed = (43..=128).contains(&verifier.len())
@@ -36,8 +41,7 @@ pub fn verify(verifier: &str, challenge: &str) -> Result<(), PkceError> {
     if !well_formed {
         return Err(PkceError::VerifierFormat);
     }
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes());
-    let computed = URL_SAFE_NO_PAD.encode(digest.as_ref());
+    let computed = URL_SAFE_NO_PAD.encode(s256(verifier));
     if crate::random::constant_time_eq(&computed, challenge) { Ok(()) } else { Err(PkceError::Mismatch) }
 }
 

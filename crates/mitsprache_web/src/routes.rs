@@ -105,6 +105,8 @@ pub fn router(state: AppState) -> Router {
     // Login, consent and account pages set their own CSP where a form must reach a tool.
     let identity_pages = Router::new()
         .route("/anmelden", get(account::login_page).post(account::login_submit))
+        .route("/anmelden/extern/{provider}", get(crate::identity::upstream::start))
+        .route("/anmelden/extern/{provider}/zurueck", get(crate::identity::upstream::callback))
         .route("/registrieren", get(account::register_page).post(account::register_submit))
         .route("/email-bestaetigen", get(account::verify_email))
         .route("/passwort-vergessen", get(account::forgot_page).post(account::forgot_submit))

@@ -6,6 +6,7 @@ pub mod keys;
 pub mod mail;
 pub mod oidc;
 pub mod session;
+pub mod upstream;
 
 use mitsprache_oidc::Lifetimes;
 use mitsprache_oidc::password::Cost;
