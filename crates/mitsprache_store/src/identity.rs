@@ -557,38 +557,68 @@ impl<'a> IdentityStore<'a> {
         Ok(())
     }
 
-    /// Rotates a refresh token: the old one is consumed and the new one stored, atomically. A
-    /// consumed token presented again is reuse: the caller revokes the whole grant.
+    /// Rotates a refresh token of `client_id`: the old one is consumed and the new one stored,
+    /// atomically, and the grant is returned with its account. A consumed token presented again
+    /// is reuse: the caller revokes the whole grant. A token of another client is left untouched
+    /// (`Invalid`), so nobody can burn someone else's token.
     pub async fn rotate_refresh_token(
         &self,
         old_digest: &str,
         new_digest: &str,
+        client_id: &str,
         now: i64,
         expires_at: i64,
-    ) -> Result<Redemption<Grant>, StoreError> {
+    ) -> Result<Redemption<(Grant, Option<Account>)>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let consumed = sqlx::query(
-            "UPDATE refresh_tokens SET used_at = $1 WHERE digest = $2 AND used_at IS NULL AND expires_at > $1",
+            "UPDATE refresh_tokens SET used_at = $1 WHERE digest = $2 AND used_at IS NULL AND expires_at > $1 RETURNING grant_id",
         )
         .bind(now)
         .bind(old_digest)
-        .execute(&mut *tx)
-        .await?;
-        let row = sqlx::query(&format!(
-            "SELECT {GRANT_COLUMNS}, r.used_at FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id WHERE r.digest = $1"
-        ))
-        .bind(old_digest)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(row) = row else { return Ok(Redemption::Invalid) };
+        let Some(consumed) = consumed else {
+            let row = sqlx::query("SELECT grant_id, used_at FROM refresh_tokens WHERE digest = $1")
+                .bind(old_digest)
+                .fetch_optional(&mut *tx)
+                .await?;
+            return Ok(match row {
+                Some(r) if r.try_get::<Option<i64>, _>(1)?.is_some() => {
+                    Redemption::Replayed { grant_id: r.try_get(0)? }
+                }
+                _ => Redemption::Invalid,
+            });
+        };
+        let grant_id: String = consumed.try_get(0)?;
+        let row = sqlx::query(&format!(
+            "SELECT {GRANT_COLUMNS}, a.email, a.email_verified, a.password_hash, a.name, a.locale, a.role, \
+             a.created_at AS a_created, a.updated_at FROM grants g LEFT JOIN accounts a ON a.id = g.account_id WHERE g.id = $1"
+        ))
+        .bind(&grant_id)
+        .fetch_one(&mut *tx)
+        .await?;
         let g = grant(&row)?;
-        if consumed.rows_affected() == 0 {
-            let used: Option<i64> = row.try_get("used_at")?;
-            return Ok(if used.is_some() { Redemption::Replayed { grant_id: g.id } } else { Redemption::Invalid });
-        }
-        if g.revoked_at.is_some() {
+        if g.client_id != client_id || g.revoked_at.is_some() {
+            // Dropping the transaction rolls the consumption back.
             return Ok(Redemption::Invalid);
         }
+        let account = match row.try_get::<Option<String>, _>("email")? {
+            Some(email) => {
+                let role: String = row.try_get("role")?;
+                Some(Account {
+                    id: g.account_id.clone(),
+                    email,
+                    email_verified: row.try_get::<i64, _>("email_verified")? != 0,
+                    password_hash: row.try_get("password_hash")?,
+                    name: row.try_get("name")?,
+                    locale: row.try_get("locale")?,
+                    role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt("account role".into(), role))?,
+                    created_at: row.try_get("a_created")?,
+                    updated_at: row.try_get("updated_at")?,
+                })
+            }
+            None => None,
+        };
         sqlx::query("INSERT INTO refresh_tokens (digest, grant_id, expires_at) VALUES ($1, $2, $3)")
             .bind(new_digest)
             .bind(&g.id)
@@ -596,7 +626,7 @@ impl<'a> IdentityStore<'a> {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(Redemption::Fresh(g))
+        Ok(Redemption::Fresh((g, account)))
     }
 
     /// The grant of a live refresh token (for revocation and introspection).

@@ -2,6 +2,7 @@
 //! sessions and CSRF, outgoing mail, and the HTTP endpoints of OpenID Connect (`oidc`) and of
 //! accounts (`pages::account`). Protocol rules live in `mitsprache_oidc`; state in the store.
 
+pub mod hashing;
 pub mod keys;
 pub mod mail;
 pub mod oidc;
@@ -72,7 +73,16 @@ pub struct Identity {
     /// Wakes the logout delivery task when a logout was queued.
     pub logout_queued: tokio::sync::Notify,
     decoy: tokio::sync::OnceCell<String>,
+    pub hashing: hashing::HashingPool,
+    /// Registered clients, read on every token request; entries live a few seconds so a change
+    /// made through another instance (or the CLI) arrives soon.
+    clients: std::sync::RwLock<
+        std::collections::HashMap<String, (std::time::Instant, Arc<mitsprache_oidc::client::Client>)>,
+    >,
 }
+
+/// How long a cached client is trusted before it is read again.
+const CLIENT_CACHE: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Identity {
     pub fn new(config: IdentityConfig, keys: KeySet, pairwise: Vec<u8>, mailer: Arc<dyn Mailer>) -> Identity {
@@ -90,6 +100,8 @@ impl Identity {
             http,
             logout_queued: tokio::sync::Notify::new(),
             decoy: tokio::sync::OnceCell::new(),
+            clients: std::sync::RwLock::new(std::collections::HashMap::new()),
+            hashing: hashing::HashingPool::new(std::thread::available_parallelism().map_or(1, |n| n.get())),
         }
     }
 
@@ -107,14 +119,36 @@ impl Identity {
     pub async fn decoy_hash(&self, cost: Cost) -> String {
         self.decoy
             .get_or_init(|| async move {
-                tokio::task::spawn_blocking(move || {
-                    mitsprache_oidc::password::decoy(cost, &mitsprache_oidc::random::OsRandom).unwrap_or_default()
-                })
-                .await
-                .unwrap_or_default()
+                self.hashing
+                    .run(move || {
+                        mitsprache_oidc::password::decoy(cost, &mitsprache_oidc::random::OsRandom).unwrap_or_default()
+                    })
+                    .await
+                    .unwrap_or_default()
             })
             .await
             .clone()
+    }
+
+    pub fn cached_client(&self, id: &str) -> Option<Arc<mitsprache_oidc::client::Client>> {
+        let cache = self.clients.read().ok()?;
+        cache.get(id).filter(|(at, _)| at.elapsed() < CLIENT_CACHE).map(|(_, c)| c.clone())
+    }
+
+    pub fn cache_client(&self, client: Arc<mitsprache_oidc::client::Client>) {
+        if let Ok(mut cache) = self.clients.write() {
+            if cache.len() > 10_000 {
+                cache.retain(|_, (at, _)| at.elapsed() < CLIENT_CACHE);
+            }
+            cache.insert(client.id.clone(), (std::time::Instant::now(), client));
+        }
+    }
+
+    /// Drops a client from this instance's cache after it was changed or removed here.
+    pub fn forget_client(&self, id: &str) {
+        if let Ok(mut cache) = self.clients.write() {
+            cache.remove(id);
+        }
     }
 
     pub fn pairwise_secret(&self) -> &[u8] {

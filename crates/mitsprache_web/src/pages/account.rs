@@ -32,9 +32,9 @@ fn page_error(e: impl Into<OAuthError>) -> Response {
     e.into().into_response()
 }
 
-/// Runs Argon2id off the async workers: a hash takes tens of milliseconds of CPU.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| OAuthError::Internal(e.to_string()))
+/// Runs Argon2id on the hashing threads (see `identity::hashing`).
+async fn blocking<T: Send + 'static>(state: &AppState, f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    state.identity().hashing.run(f).await.ok_or_else(|| OAuthError::Internal("password hashing is unavailable".into()))
 }
 
 fn normalize_email(email: &str) -> Option<String> {
@@ -198,7 +198,7 @@ pub async fn login_submit(
         let stored = account.as_ref().and_then(|a| a.password_hash.clone());
         let decoy = state.identity().decoy_hash(cost).await;
         let presented = form.password.clone();
-        let (ok, rehash) = blocking(move || {
+        let (ok, rehash) = blocking(&state, move || {
             let hash = stored.as_deref().unwrap_or(&decoy);
             let ok = password::verify(&presented, hash).unwrap_or(false) && stored.is_some();
             let rehash = ok && password::needs_rehash(hash, cost);
@@ -326,7 +326,7 @@ pub async fn register_submit(
         };
         let cost = state.identity().config.password_cost;
         let presented = form.password.clone();
-        let hash = blocking(move || password::hash(&presented, cost, &mitsprache_oidc::random::OsRandom))
+        let hash = blocking(&state, move || password::hash(&presented, cost, &mitsprache_oidc::random::OsRandom))
             .await?
             .map_err(|e| OAuthError::Internal(e.to_string()))?;
         let account = Account {
@@ -527,7 +527,7 @@ pub async fn reset_submit(
         };
         let cost = state.identity().config.password_cost;
         let presented = form.password.clone();
-        let hash = blocking(move || password::hash(&presented, cost, &mitsprache_oidc::random::OsRandom))
+        let hash = blocking(&state, move || password::hash(&presented, cost, &mitsprache_oidc::random::OsRandom))
             .await?
             .map_err(|e| OAuthError::Internal(e.to_string()))?;
         store.set_password(&account_id, &hash, now).await?;
@@ -857,7 +857,7 @@ pub async fn delete_submit(
         }
         if let Some(hash) = current.account.password_hash.clone() {
             let presented = form.password.clone();
-            if !blocking(move || password::verify(&presented, &hash).unwrap_or(false)).await? {
+            if !blocking(&state, move || password::verify(&presented, &hash).unwrap_or(false)).await? {
                 return Ok(message(
                     &lang,
                     "account.delete-title",

@@ -195,11 +195,15 @@ pub async fn client_action(
         let store = state.store().identity();
         let now = state.clock().now().unix_timestamp();
         match form.action.as_str() {
-            "delete" => store.delete_client(&form.client_id, now).await?,
+            "delete" => {
+                store.delete_client(&form.client_id, now).await?;
+                state.identity().forget_client(&form.client_id);
+            }
             "first_party" | "third_party" => {
                 if let Some(mut client) = store.client(&form.client_id).await? {
                     client.first_party = form.action == "first_party";
                     store.put_client(&client, None, now).await?;
+                    state.identity().forget_client(&form.client_id);
                 }
             }
             _ => {}

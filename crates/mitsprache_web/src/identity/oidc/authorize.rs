@@ -52,13 +52,13 @@ async fn authorize(
     params: Vec<(String, String)>,
 ) -> Response {
     let client = match az::client_id(&params) {
-        Ok(id) => match state.store().identity().client(id).await {
+        Ok(id) => match super::client(&state, id).await {
             Ok(c) => c,
             Err(e) => return OAuthError::Store(e).into_response(),
         },
         Err(_) => None,
     };
-    let request = match az::validate(&params, client.as_ref()) {
+    let request = match az::validate(&params, client.as_deref()) {
         Ok(r) => r,
         Err(AuthorizeError::Page(e)) => {
             tracing::info!(reason = %e, "authorization request refused with a page");
@@ -210,8 +210,8 @@ pub async fn load_pending(
         return Ok(None);
     };
     let request: AuthorizeRequest = serde_json::from_str(&json).map_err(|e| OAuthError::Internal(e.to_string()))?;
-    let Some(client) = state.store().identity().client(&request.client_id).await? else { return Ok(None) };
-    Ok(Some((request, client, created)))
+    let Some(client) = super::client(state, &request.client_id).await? else { return Ok(None) };
+    Ok(Some((request, (*client).clone(), created)))
 }
 
 async fn issue_code(

@@ -82,7 +82,7 @@ async fn end_session(
             (None, b) => b,
         };
         let client = match &client_id {
-            Some(id) => state.store().identity().client(id).await?,
+            Some(id) => super::client(&state, id).await?,
             None => None,
         };
         let redirect = match (get("post_logout_redirect_uri"), &client) {
@@ -134,7 +134,7 @@ pub async fn end(state: &AppState, which: SessionSelector<'_>, account_id: &str)
 pub async fn notify(state: &AppState, account_id: &str, pairs: &[(String, String)]) -> Result<(), OAuthError> {
     let now = state.clock().now().unix_timestamp();
     for (sid, client_id) in pairs {
-        let Some(client) = state.store().identity().client(client_id).await? else { continue };
+        let Some(client) = super::client(state, client_id).await? else { continue };
         let Some(uri) = client.backchannel_logout_uri.clone() else { continue };
         let token = logout_token(
             &state.identity().config.issuer,

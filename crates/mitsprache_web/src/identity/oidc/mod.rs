@@ -19,6 +19,7 @@ use mitsprache_oidc::discovery::{self, paths};
 use mitsprache_oidc::jose::Alg;
 use mitsprache_store::{Account, Grant, StoreError};
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OAuthError {
@@ -126,13 +127,25 @@ pub fn presented(headers: &HeaderMap, params: &Params) -> Result<Presented, OAut
     })
 }
 
+/// A registered client, from this instance's short-lived cache or the store. Unknown ids are
+/// not cached, so a client registered elsewhere works at once.
+pub async fn client(state: &AppState, id: &str) -> Result<Option<Arc<Client>>, StoreError> {
+    if let Some(c) = state.identity().cached_client(id) {
+        return Ok(Some(c));
+    }
+    let Some(c) = state.store().identity().client(id).await? else { return Ok(None) };
+    let c = Arc::new(c);
+    state.identity().cache_client(c.clone());
+    Ok(Some(c))
+}
+
 /// Identifies and authenticates the calling client; every failure is the same `invalid_client`.
-pub async fn authenticate(state: &AppState, headers: &HeaderMap, params: &Params) -> Result<Client, OAuthError> {
+pub async fn authenticate(state: &AppState, headers: &HeaderMap, params: &Params) -> Result<Arc<Client>, OAuthError> {
     let presented = presented(headers, params)?;
     let basic = presented.basic.is_some();
     let fail = OAuthError::InvalidClient { basic };
     let client_id = presented.client_id().map_err(|_| OAuthError::InvalidClient { basic })?;
-    let Some(client) = state.store().identity().client(&client_id).await? else { return Err(fail) };
+    let Some(client) = client(state, &client_id).await? else { return Err(fail) };
     let issuer = &state.identity().config.issuer;
     let token_endpoint = format!("{issuer}{}", paths::TOKEN);
     let now = state.clock().now();

@@ -42,7 +42,7 @@ async fn userinfo(state: &AppState, token: Option<String>) -> Result<Response, O
     if !scope.iter().any(|s| s == "openid") || grant.revoked_at.is_some() {
         return Err(OAuthError::InvalidToken);
     }
-    let Some(client) = state.store().identity().client(&at.client_id).await? else {
+    let Some(client) = super::client(state, &at.client_id).await? else {
         return Err(OAuthError::InvalidToken);
     };
     let Some(account) = state.store().identity().account(&grant.account_id).await? else {
@@ -91,7 +91,7 @@ pub async fn introspect(State(state): State<AppState>, headers: HeaderMap, body:
             if grant.revoked_at.is_some() {
                 return Ok(None);
             }
-            let Some(client) = state.store().identity().client(&grant.client_id).await? else { return Ok(None) };
+            let Some(client) = super::client(&state, &grant.client_id).await? else { return Ok(None) };
             Ok(Some(json!({
                 "active": true,
                 "token_type": "refresh_token",

@@ -15,7 +15,7 @@ use mitsprache_oidc::client::{Client, GrantType};
 use mitsprache_oidc::jose::half_hash;
 use mitsprache_oidc::pkce;
 use mitsprache_oidc::random::{digest, id, secret};
-use mitsprache_store::{Grant, Redemption};
+use mitsprache_store::{Account, Grant, Redemption};
 use serde_json::{Value, json};
 
 pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
@@ -74,34 +74,29 @@ async fn authorization_code(state: &AppState, client: &Client, params: &Params) 
     if code.grant.revoked_at.is_some() {
         return Err(invalid_grant("the grant was revoked"));
     }
-    issue_for_grant(state, client, &code.grant, code.nonce.as_deref(), true).await
+    issue_for_grant(state, client, &code.grant, None, code.nonce.as_deref(), true).await
 }
 
 async fn refresh(state: &AppState, client: &Client, params: &Params) -> Result<Value, OAuthError> {
     let presented = params.require("refresh_token")?;
     let now = state.clock().now().unix_timestamp();
     let store = state.store().identity();
-    let old = digest(presented);
-    // Look before consuming: a token presented by another client must not break its owner.
-    if let Some(g) = store.refresh_token_grant(&old, now).await?
-        && g.client_id != client.id
-    {
-        return Err(invalid_grant("the refresh token was issued to another client"));
-    }
     let new = secret(state.random());
     let expires = now + state.identity().config.lifetimes.refresh_token;
-    let mut grant = match store.rotate_refresh_token(&old, &digest(&new), now, expires).await? {
-        Redemption::Fresh(g) => g,
+    let (mut grant, account) = match store
+        .rotate_refresh_token(&digest(presented), &digest(&new), &client.id, now, expires)
+        .await?
+    {
+        Redemption::Fresh(found) => found,
         Redemption::Replayed { grant_id } => {
             store.revoke_grant(&grant_id, now).await?;
             tracing::warn!(client = %client.id, grant = %grant_id, "refresh token reused; its whole grant is revoked");
             return Err(invalid_grant("the refresh token was already used"));
         }
-        Redemption::Invalid => return Err(invalid_grant("the refresh token is unknown, expired or revoked")),
+        Redemption::Invalid => {
+            return Err(invalid_grant("the refresh token is unknown, expired, revoked or another client's"));
+        }
     };
-    if grant.client_id != client.id {
-        return Err(invalid_grant("the refresh token was issued to another client"));
-    }
     // A refresh may narrow the scope, never widen it (RFC 6749 §6).
     if let Some(asked) = params.get("scope") {
         let granted = scope_list(&grant.scope);
@@ -111,7 +106,7 @@ async fn refresh(state: &AppState, client: &Client, params: &Params) -> Result<V
         }
         grant.scope = asked.join(" ");
     }
-    let mut body = issue_for_grant(state, client, &grant, None, false).await?;
+    let mut body = issue_for_grant(state, client, &grant, account, None, false).await?;
     body["refresh_token"] = new.into();
     Ok(body)
 }
@@ -121,11 +116,18 @@ async fn issue_for_grant(
     state: &AppState,
     client: &Client,
     grant: &Grant,
+    account: Option<Account>,
     nonce: Option<&str>,
     first: bool,
 ) -> Result<Value, OAuthError> {
-    let Some(account) = state.store().identity().account(&grant.account_id).await? else {
-        return Err(invalid_grant("the account no longer exists"));
+    let account = match account {
+        Some(a) => a,
+        None => state
+            .store()
+            .identity()
+            .account(&grant.account_id)
+            .await?
+            .ok_or_else(|| invalid_grant("the account no longer exists"))?,
     };
     let config = &state.identity().config;
     let now = state.clock().now().unix_timestamp();
