@@ -345,23 +345,6 @@ impl<'a> IdentityStore<'a> {
         Ok(pairs)
     }
 
-    pub async fn remember_session_client(
-        &self,
-        sid: &str,
-        client_id: &str,
-        account_id: &str,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO session_clients (sid, client_id, account_id) VALUES ($1, $2, $3) ON CONFLICT (sid, client_id) DO NOTHING",
-        )
-        .bind(sid)
-        .bind(client_id)
-        .bind(account_id)
-        .execute(self.pool)
-        .await?;
-        Ok(())
-    }
-
     // ---- clients -------------------------------------------------------------------------
 
     pub async fn put_client(
@@ -450,7 +433,8 @@ impl<'a> IdentityStore<'a> {
         Ok(())
     }
 
-    /// Records a grant and its authorization code in one transaction.
+    /// Records a grant, its authorization code and (for back-channel logout) that its session
+    /// used the client, in one transaction: one durable write per login at a tool.
     pub async fn create_grant_with_code(
         &self,
         g: &Grant,
@@ -484,6 +468,16 @@ impl<'a> IdentityStore<'a> {
         .bind(expires_at)
         .execute(&mut *tx)
         .await?;
+        if let Some(sid) = &g.sid {
+            sqlx::query(
+                "INSERT INTO session_clients (sid, client_id, account_id) VALUES ($1, $2, $3) ON CONFLICT (sid, client_id) DO NOTHING",
+            )
+            .bind(sid)
+            .bind(&g.client_id)
+            .bind(&g.account_id)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -10,6 +10,9 @@ use std::sync::Mutex;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::oneshot;
 
+/// The RFC 7591 initial access token of test hubs.
+pub const REGISTRATION_TOKEN: &str = "test-registration-token-0123456789abcdef";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -86,6 +89,10 @@ impl TestApp {
             listen: "127.0.0.1:0".parse().expect("address"),
             database,
             catalogue: CatalogueConfig { refresh_seconds: 1, ..defaults.catalogue },
+            identity: mitsprache::config::IdentityConfig {
+                registration_token: Some(REGISTRATION_TOKEN.into()),
+                ..defaults.identity.clone()
+            },
             mail: MailConfig {
                 smtp_host: Some("127.0.0.1".into()),
                 smtp_port,

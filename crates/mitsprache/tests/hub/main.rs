@@ -74,6 +74,8 @@ on_both_backends! {
     oidc::passwords_are_rehashed_when_parameters_change,
     oidc::max_age_login_hint_and_ui_locales_shape_the_login,
     oidc::clients_may_ask_for_rs256_id_tokens,
+    oidc::rfc9700_items_without_their_own_test,
+    oidc::dynamic_registration_with_the_initial_token,
     matching::the_matching_api_ranks_explains_and_excludes,
     matching::the_matching_api_rejects_impossible_profiles,
     matching::the_assistant_page_works_without_javascript,

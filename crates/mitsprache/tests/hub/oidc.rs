@@ -706,7 +706,7 @@ pub async fn dynamic_registration_needs_the_initial_token(app: TestApp) {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 403, "disabled without a configured token");
+    assert_eq!(r.status(), 401, "no initial access token, no registration");
 }
 
 pub async fn people_edit_the_catalogue_by_their_role(app: TestApp) {
@@ -830,4 +830,113 @@ pub async fn clients_may_ask_for_rs256_id_tokens(app: TestApp) {
     let body = full_login(&app, &client, &mut app.browser()).await;
     let id = verify(body["id_token"].as_str().unwrap(), &keys(&app).await).unwrap();
     assert_eq!(id.header["alg"], "RS256");
+}
+
+pub async fn rfc9700_items_without_their_own_test(app: TestApp) {
+    let client = app.add_client(tool("Tool")).await;
+    // #5 No resource owner password credentials grant; #4 no implicit flow.
+    let r = token(&app, &client, &[("grant_type", "password"), ("username", EMAIL), ("password", PASSWORD)]).await;
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "unsupported_grant_type");
+    let mut browser = app.browser();
+    let implicit = browser.get(&authorize_url(&client.0, &[("response_type", "id_token token")])).await;
+    assert_eq!(query_of(implicit.location.as_deref().unwrap())["error"], "unsupported_response_type");
+    // #15 No CORS on the authorization endpoint.
+    let r = app
+        .client
+        .get(app.url(&authorize_url(&client.0, &[])))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+    // #14 Redirects after forms are 303, never 307.
+    assert_eq!(r.status(), 303);
+    // #18 No access token in a query string.
+    let machine = app
+        .add_client(Registration {
+            name: "M".into(),
+            grant_types: vec![GrantType::ClientCredentials],
+            ..Registration::default()
+        })
+        .await;
+    let at: Value = token(&app, &machine, &[("grant_type", "client_credentials")]).await.json().await.unwrap();
+    let r = app
+        .client
+        .get(app.url(&format!("/oidc/userinfo?access_token={}", at["access_token"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    // #13 Clickjacking: the login page may not be framed.
+    let login = browser.get("/anmelden").await;
+    assert!(login.headers["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    assert_eq!(login.headers["x-frame-options"], "DENY");
+    // Unknown repeated parameters at the token endpoint are refused (RFC 6749 §3.2).
+    let r = app
+        .client
+        .post(app.url("/oidc/token"))
+        .basic_auth(&machine.0, Some(&machine.1))
+        .body("grant_type=client_credentials&grant_type=client_credentials")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_request");
+}
+
+pub async fn dynamic_registration_with_the_initial_token(app: TestApp) {
+    let token_value = crate::helpers::REGISTRATION_TOKEN;
+    let bad = app
+        .client
+        .post(app.url("/oidc/register"))
+        .bearer_auth("wrong")
+        .json(&json!({"client_name": "x", "redirect_uris": [CB]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 401);
+    let refused = app
+        .client
+        .post(app.url("/oidc/register"))
+        .bearer_auth(token_value)
+        .json(&json!({"client_name": "Umfragewerkzeug", "redirect_uris": ["http://tool.example/cb"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    assert_eq!(refused.json::<Value>().await.unwrap()["error"], "invalid_redirect_uri");
+    let public = app
+        .client
+        .post(app.url("/oidc/register"))
+        .bearer_auth(token_value)
+        .json(&json!({"client_name": "x", "redirect_uris": [CB], "subject_type": "public"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(public.status(), 400, "self-registration cannot ask for public subjects");
+    let r = app
+        .client
+        .post(app.url("/oidc/register"))
+        .bearer_auth(token_value)
+        .json(&json!({"client_name": "Umfragewerkzeug", "redirect_uris": [CB], "post_logout_redirect_uris": [BYE], "id_token_signed_response_alg": "RS256"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let registered: Value = r.json().await.unwrap();
+    let id = registered["client_id"].as_str().unwrap().to_owned();
+    let secret = registered["client_secret"].as_str().unwrap().to_owned();
+    assert_eq!(registered["subject_type"], "pairwise");
+    // The registration can be read back with its own token, and the client logs people in.
+    let read = app
+        .client
+        .get(registered["registration_client_uri"].as_str().unwrap().replace(&app.config.public_url, &app.address))
+        .bearer_auth(registered["registration_access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200);
+    app.add_account(EMAIL, PASSWORD).await;
+    let body = full_login(&app, &(id, secret), &mut app.browser()).await;
+    assert_eq!(verify(body["id_token"].as_str().unwrap(), &keys(&app).await).unwrap().header["alg"], "RS256");
 }

@@ -243,7 +243,6 @@ async fn issue_code(
             now + state.identity().config.lifetimes.code,
         )
         .await?;
-    store.remember_session_client(&current.session.sid, &client.id, &current.account.id).await?;
     tracing::info!(client = %client.id, "authorization code issued");
     Ok(deliver(
         state,
