@@ -75,4 +75,5 @@ test("login through the upstream provider creates a linked hub account", async (
   const tokens = await client.authorizationCodeGrant(config, new URL(page.location), { pkceCodeVerifier: verifier, expectedState: state });
   assert.equal(tokens.claims().email, "ada@upstream.example");
   assert.equal(tokens.claims().email_verified, true);
+  assert.deepEqual(tokens.claims().amr, ["fed"], "the ID token says the login was federated (RFC 8176)");
 });

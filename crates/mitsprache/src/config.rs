@@ -42,6 +42,9 @@ pub struct IdentityConfig {
     /// Initial access token for RFC 7591 dynamic client registration; unset disables it.
     pub registration_token: Option<String>,
     pub registration_token_file: Option<PathBuf>,
+    /// Behind a reverse proxy: the header it puts the client address in (`X-Forwarded-For`);
+    /// its last entry counts for login rate limits. Unset: the TCP peer address.
+    pub client_ip_header: Option<String>,
     /// Upstream OpenID providers people may log in with (`[[identity.upstream]]`).
     #[serde(default)]
     pub upstream: Vec<UpstreamConfig>,
@@ -126,6 +129,7 @@ impl Default for Config {
                 login_window_minutes: 15,
                 registration_token: None,
                 registration_token_file: None,
+                client_ip_header: None,
                 upstream: Vec::new(),
             },
             mail: MailConfig {
@@ -285,6 +289,9 @@ impl Config {
             "# registration_token = \"…\"".into(),
             "# registration_token_file = \"/run/secrets/registration-token\"".into(),
             String::new(),
+            "# Behind a reverse proxy: the header it writes the client address to; its last entry counts".into(),
+            "# for the per-IP login limit. Only set it when every request passes that proxy.".into(),
+            "# client_ip_header = \"X-Forwarded-For\"".into(),
             "# Upstream OpenID providers people may log in with; repeat the table for each.".into(),
             "# [[identity.upstream]]".into(),
             "# id = \"servicekonto\"".into(),

@@ -30,6 +30,7 @@ pub fn identity_config(config: &Config) -> IdentityConfig {
         login_window: config.identity.login_window_minutes * 60,
         open_registration: config.identity.open_registration,
         registration_token: config.identity.registration_token.clone(),
+        client_ip_header: config.identity.client_ip_header.clone(),
         upstream: config
             .identity
             .upstream

@@ -54,6 +54,7 @@ pub struct IdToken<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nonce: Option<&'a str>,
     pub acr: &'a str,
+    /// RFC 8176 method values: `pwd` for the hub's password, `fed` for an upstream provider.
     pub amr: &'a [&'a str],
     pub azp: &'a str,
     pub sid: &'a str,

@@ -41,6 +41,8 @@ pub struct Grant {
     pub sid: Option<String>,
     pub scope: String,
     pub auth_time: i64,
+    /// How the person logged in (`pwd`, `fed`), for the ID token's `amr`.
+    pub amr: String,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
 }
@@ -98,7 +100,8 @@ pub struct IdentityStore<'a> {
 
 const ACCOUNT_COLUMNS: &str = "id, email, email_verified, password_hash, name, locale, role, created_at, updated_at";
 const SESSION_COLUMNS: &str = "sid, account_id, auth_time, amr, created_at, expires_at, user_agent";
-const GRANT_COLUMNS: &str = "g.id, g.client_id, g.account_id, g.sid, g.scope, g.auth_time, g.created_at, g.revoked_at";
+const GRANT_COLUMNS: &str =
+    "g.id, g.client_id, g.account_id, g.sid, g.scope, g.auth_time, g.amr, g.created_at, g.revoked_at";
 
 fn account(row: &AnyRow) -> Result<Account, StoreError> {
     let role: String = row.try_get("role")?;
@@ -135,6 +138,7 @@ fn grant(row: &AnyRow) -> Result<Grant, StoreError> {
         sid: row.try_get("sid")?,
         scope: row.try_get("scope")?,
         auth_time: row.try_get("auth_time")?,
+        amr: row.try_get("amr")?,
         created_at: row.try_get("created_at")?,
         revoked_at: row.try_get("revoked_at")?,
     })
@@ -446,7 +450,7 @@ impl<'a> IdentityStore<'a> {
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO grants (id, client_id, account_id, sid, scope, auth_time, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO grants (id, client_id, account_id, sid, scope, auth_time, amr, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&g.id)
         .bind(&g.client_id)
@@ -454,6 +458,7 @@ impl<'a> IdentityStore<'a> {
         .bind(&g.sid)
         .bind(&g.scope)
         .bind(g.auth_time)
+        .bind(&g.amr)
         .bind(g.created_at)
         .execute(&mut *tx)
         .await?;

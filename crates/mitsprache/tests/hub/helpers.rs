@@ -74,18 +74,28 @@ impl TestApp {
             Backend::Sqlite => format!("sqlite://{}/hub.db", dir.path().display()),
             Backend::Postgres => fresh_postgres_schema().await,
         };
-        Self::spawn_on(backend, database, dir).await
+        Self::spawn_on(backend, database, dir, |_| {}).await
+    }
+
+    /// A hub whose configuration `adjust` changes first.
+    pub async fn spawn_with(&self, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        Self::spawn_on(self.backend, self.config.database.clone(), tempfile::tempdir().expect("temp dir"), adjust).await
     }
 
     /// A second hub on the same database, as a state-wide deployment runs several.
     pub async fn another_instance(&self) -> TestApp {
-        Self::spawn_on(self.backend, self.config.database.clone(), tempfile::tempdir().expect("temp dir")).await
+        Self::spawn_on(self.backend, self.config.database.clone(), tempfile::tempdir().expect("temp dir"), |_| {}).await
     }
 
-    async fn spawn_on(backend: Backend, database: String, dir: tempfile::TempDir) -> TestApp {
+    async fn spawn_on(
+        backend: Backend,
+        database: String,
+        dir: tempfile::TempDir,
+        adjust: impl FnOnce(&mut Config),
+    ) -> TestApp {
         let defaults = Config::default();
         let (smtp_port, mail) = smtp_sink().await;
-        let config = Config {
+        let mut config = Config {
             listen: "127.0.0.1:0".parse().expect("address"),
             database,
             catalogue: CatalogueConfig { refresh_seconds: 1, ..defaults.catalogue },
@@ -101,6 +111,7 @@ impl TestApp {
             },
             ..defaults
         };
+        adjust(&mut config);
         let clock = Arc::new(ManualClock::new(time::macros::datetime!(2026-11-26 12:00 UTC)));
         let app = App::build_with_clock(&config, clock.clone()).await.expect("the hub starts");
         let address = format!("http://{}", app.address);

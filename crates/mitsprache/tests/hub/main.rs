@@ -76,6 +76,7 @@ on_both_backends! {
     oidc::clients_may_ask_for_rs256_id_tokens,
     oidc::rfc9700_items_without_their_own_test,
     oidc::dynamic_registration_with_the_initial_token,
+    oidc::behind_a_proxy_the_forwarded_address_is_limited,
     matching::the_matching_api_ranks_explains_and_excludes,
     matching::the_matching_api_rejects_impossible_profiles,
     matching::the_assistant_page_works_without_javascript,

@@ -884,6 +884,42 @@ pub async fn rfc9700_items_without_their_own_test(app: TestApp) {
     assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_request");
 }
 
+pub async fn behind_a_proxy_the_forwarded_address_is_limited(app: TestApp) {
+    // A second hub on the same database, configured for a reverse proxy that writes X-Forwarded-For.
+    let proxied = app.spawn_with(|c| c.identity.client_ip_header = Some("x-forwarded-for".into())).await;
+    let mut browser = proxied.browser();
+    let csrf = browser.get("/anmelden").await.input("csrf");
+    let attempt = |email: String, forwarded: &'static str| {
+        let request = proxied
+            .client
+            .post(proxied.url("/anmelden"))
+            .header("cookie", browser.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; "))
+            .header("x-forwarded-for", forwarded)
+            .form(&[
+                ("email", email.as_str()),
+                ("password", "falsches Passwort!!"),
+                ("csrf", csrf.as_str()),
+                ("anfrage", ""),
+            ]);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    // A client cannot escape the limit by sending its own header entries: the proxy's last one counts.
+    for n in 0..30 {
+        assert_eq!(
+            attempt(format!("person{n}@example.org"), if n % 2 == 0 { "1.2.3.4, 203.0.113.7" } else { "203.0.113.7" })
+                .await,
+            401
+        );
+    }
+    assert_eq!(
+        attempt("another@example.org".into(), "9.9.9.9, 203.0.113.7").await,
+        429,
+        "30 failures from one address"
+    );
+    assert_eq!(attempt("another@example.org".into(), "198.51.100.1").await, 401, "another address is not limited");
+    browser.cookies.clear();
+}
+
 pub async fn dynamic_registration_with_the_initial_token(app: TestApp) {
     let token_value = crate::helpers::REGISTRATION_TOKEN;
     let bad = app

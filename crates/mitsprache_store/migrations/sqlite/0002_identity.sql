@@ -57,6 +57,7 @@ CREATE TABLE grants (
     sid TEXT,
     scope TEXT NOT NULL,
     auth_time BIGINT NOT NULL,
+    amr TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     revoked_at BIGINT
 );

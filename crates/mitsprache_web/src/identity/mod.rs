@@ -39,6 +39,9 @@ pub struct IdentityConfig {
     /// The initial access token for RFC 7591 dynamic registration; none disables it.
     pub registration_token: Option<String>,
     pub upstream: Vec<UpstreamProvider>,
+    /// Behind a reverse proxy: the header it writes the client address to (e.g.
+    /// `X-Forwarded-For`). Unset: the TCP peer address counts.
+    pub client_ip_header: Option<String>,
 }
 
 impl Default for IdentityConfig {
@@ -52,6 +55,7 @@ impl Default for IdentityConfig {
             open_registration: true,
             registration_token: None,
             upstream: Vec::new(),
+            client_ip_header: None,
         }
     }
 }

@@ -134,18 +134,28 @@ pub fn csrf_ok(state: &AppState, headers: &HeaderMap, submitted: &str) -> bool {
     origin_ok && cookie.is_some_and(|c| !submitted.is_empty() && constant_time_eq(&c, submitted))
 }
 
-/// The peer address of a request, for per-IP rate limits ("unknown" when not served over TCP).
+/// The client's address, for per-IP rate limits: the TCP peer, or, behind a reverse proxy the
+/// operator named in `identity.client_ip_header`, the last address that proxy appended to the
+/// header. Earlier entries came from the client and are never trusted (RFC 9700 §4.13).
 pub struct ClientIp(pub String);
 
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
+impl axum::extract::FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
             .map(|c| c.0.ip().to_string())
             .unwrap_or_else(|| "unknown".into());
-        Ok(ClientIp(ip))
+        let forwarded = state.identity().config.client_ip_header.as_deref().and_then(|name| {
+            let last = parts.headers.get_all(name).iter().rev().find_map(|v| v.to_str().ok())?;
+            let ip = last.rsplit(',').next()?.trim();
+            ip.parse::<std::net::IpAddr>().ok().map(|ip| ip.to_string())
+        });
+        Ok(ClientIp(forwarded.unwrap_or(peer)))
     }
 }

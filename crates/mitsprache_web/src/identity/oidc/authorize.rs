@@ -229,6 +229,7 @@ async fn issue_code(
         sid: Some(current.session.sid.clone()),
         scope: request.scope.join(" "),
         auth_time: current.session.auth_time,
+        amr: current.session.amr.clone(),
         created_at: now,
         revoked_at: None,
     };

@@ -164,7 +164,7 @@ async fn issue_for_grant(
             auth_time: grant.auth_time,
             nonce,
             acr: "urn:mitsprache:acr:low",
-            amr: &["pwd"],
+            amr: &[grant.amr.as_str()],
             azp: &client.id,
             sid: &sid,
             at_hash: Some(half_hash(&access_token)),
