@@ -104,16 +104,22 @@ const GRANT_COLUMNS: &str =
     "g.id, g.client_id, g.account_id, g.sid, g.scope, g.auth_time, g.amr, g.created_at, g.revoked_at";
 
 fn account(row: &AnyRow) -> Result<Account, StoreError> {
+    account_columns(row, row.try_get("id")?, "created_at")
+}
+
+/// An account from a row that may join it to another table: the id and the account's
+/// `created_at` then come under other names.
+fn account_columns(row: &AnyRow, id: String, created_at: &str) -> Result<Account, StoreError> {
     let role: String = row.try_get("role")?;
     Ok(Account {
-        id: row.try_get("id")?,
+        id,
         email: row.try_get("email")?,
         email_verified: row.try_get::<i64, _>("email_verified")? != 0,
         password_hash: row.try_get("password_hash")?,
         name: row.try_get("name")?,
         locale: row.try_get("locale")?,
         role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt("account role".into(), role))?,
-        created_at: row.try_get("created_at")?,
+        created_at: row.try_get(created_at)?,
         updated_at: row.try_get("updated_at")?,
     })
 }
@@ -282,18 +288,7 @@ impl<'a> IdentityStore<'a> {
         .await?;
         let Some(row) = row else { return Ok(None) };
         let s = session(&row)?;
-        let role: String = row.try_get("role")?;
-        let a = Account {
-            id: row.try_get("id")?,
-            email: row.try_get("email")?,
-            email_verified: row.try_get::<i64, _>("email_verified")? != 0,
-            password_hash: row.try_get("password_hash")?,
-            name: row.try_get("name")?,
-            locale: row.try_get("locale")?,
-            role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt("account role".into(), role))?,
-            created_at: row.try_get("a_created")?,
-            updated_at: row.try_get("updated_at")?,
-        };
+        let a = account_columns(&row, row.try_get("id")?, "a_created")?;
         Ok(Some((s, a)))
     }
 
@@ -602,20 +597,7 @@ impl<'a> IdentityStore<'a> {
             return Ok(Redemption::Invalid);
         }
         let account = match row.try_get::<Option<String>, _>("email")? {
-            Some(email) => {
-                let role: String = row.try_get("role")?;
-                Some(Account {
-                    id: g.account_id.clone(),
-                    email,
-                    email_verified: row.try_get::<i64, _>("email_verified")? != 0,
-                    password_hash: row.try_get("password_hash")?,
-                    name: row.try_get("name")?,
-                    locale: row.try_get("locale")?,
-                    role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt("account role".into(), role))?,
-                    created_at: row.try_get("a_created")?,
-                    updated_at: row.try_get("updated_at")?,
-                })
-            }
+            Some(_) => Some(account_columns(&row, g.account_id.clone(), "a_created")?),
             None => None,
         };
         sqlx::query("INSERT INTO refresh_tokens (digest, grant_id, expires_at) VALUES ($1, $2, $3)")

@@ -608,6 +608,24 @@ struct AccountPage {
     notice: Option<String>,
 }
 
+/// The signed-in person of a form submission that carries its CSRF token, or what to answer
+/// instead (the login page, or 403).
+async fn form_session(
+    state: &AppState,
+    lang: &Lang,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<std::result::Result<Current, Response>> {
+    let current = match require(state, headers).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(Err(r)),
+    };
+    if !csrf_ok(state, headers, csrf) {
+        return Ok(Err(problem_page(lang, "form.csrf", StatusCode::FORBIDDEN)));
+    }
+    Ok(Ok(current))
+}
+
 async fn require(state: &AppState, headers: &HeaderMap) -> Result<std::result::Result<Current, Response>> {
     match session::current(state, headers).await? {
         Some(c) => Ok(Ok(c)),
@@ -714,13 +732,10 @@ pub async fn profile_submit(
     Form(form): Form<ProfileForm>,
 ) -> Response {
     let run = crate::identity::oidc::typed(async {
-        let current = match require(&state, &headers).await? {
+        let current = match form_session(&state, &lang, &headers, &form.csrf).await? {
             Ok(c) => c,
             Err(r) => return Ok(r),
         };
-        if !csrf_ok(&state, &headers, &form.csrf) {
-            return Ok(problem_page(&lang, "form.csrf", StatusCode::FORBIDDEN));
-        }
         let locale = Locale::from_tag(&form.locale).unwrap_or(lang.locale);
         let name: String = form.name.trim().chars().take(200).collect();
         let now = state.clock().now().unix_timestamp();
@@ -740,7 +755,7 @@ pub struct RevokeForm {
     client_id: String,
 }
 
-/// Withdraws consent for one tool: its grants end and it is told the sessions are over.
+/// Withdraws consent for one tool: its grants end, so its tokens stop working.
 pub async fn revoke_submit(
     State(state): State<AppState>,
     lang: Lang,
@@ -748,13 +763,10 @@ pub async fn revoke_submit(
     Form(form): Form<RevokeForm>,
 ) -> Response {
     let run = crate::identity::oidc::typed(async {
-        let current = match require(&state, &headers).await? {
+        let current = match form_session(&state, &lang, &headers, &form.csrf).await? {
             Ok(c) => c,
             Err(r) => return Ok(r),
         };
-        if !csrf_ok(&state, &headers, &form.csrf) {
-            return Ok(problem_page(&lang, "form.csrf", StatusCode::FORBIDDEN));
-        }
         let now = state.clock().now().unix_timestamp();
         state.store().identity().revoke_consent(&current.account.id, &form.client_id, now).await?;
         Ok(Redirect::to("/konto?hinweis=widerrufen").into_response())
@@ -769,13 +781,10 @@ pub async fn logout_everywhere(
     Form(form): Form<CsrfForm>,
 ) -> Response {
     let run = crate::identity::oidc::typed(async {
-        let current = match require(&state, &headers).await? {
+        let current = match form_session(&state, &lang, &headers, &form.csrf).await? {
             Ok(c) => c,
             Err(r) => return Ok(r),
         };
-        if !csrf_ok(&state, &headers, &form.csrf) {
-            return Ok(problem_page(&lang, "form.csrf", StatusCode::FORBIDDEN));
-        }
         logout::end(&state, SessionSelector::Account(&current.account.id), &current.account.id).await?;
         let mut r = message(&lang, "logout.done-title", "logout.everywhere", StatusCode::OK);
         session::clear(&state, &mut r);
@@ -848,13 +857,10 @@ pub async fn delete_submit(
     Form(form): Form<DeleteForm>,
 ) -> Response {
     let run = crate::identity::oidc::typed(async {
-        let current = match require(&state, &headers).await? {
+        let current = match form_session(&state, &lang, &headers, &form.csrf).await? {
             Ok(c) => c,
             Err(r) => return Ok(r),
         };
-        if !csrf_ok(&state, &headers, &form.csrf) {
-            return Ok(problem_page(&lang, "form.csrf", StatusCode::FORBIDDEN));
-        }
         if let Some(hash) = current.account.password_hash.clone() {
             let presented = form.password.clone();
             if !blocking(&state, move || password::verify(&presented, &hash).unwrap_or(false)).await? {

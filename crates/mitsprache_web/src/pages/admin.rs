@@ -27,6 +27,23 @@ async fn admin(state: &AppState, lang: &Lang, headers: &HeaderMap) -> Result<Res
     }
 }
 
+/// The signed-in admin of a form submission that carries its CSRF token, or what to answer instead.
+async fn admin_form(
+    state: &AppState,
+    lang: &Lang,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<Result<Current, Response>, OAuthError> {
+    let current = match admin(state, lang, headers).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(Err(r)),
+    };
+    if !csrf_ok(state, headers, csrf) {
+        return Ok(Err(problem_page(lang, "form.csrf", StatusCode::FORBIDDEN)));
+    }
+    Ok(Ok(current))
+}
+
 pub struct ClientRow {
     pub id: String,
     pub name: String,
@@ -126,11 +143,8 @@ pub async fn add_client(
     Form(form): Form<AddClientForm>,
 ) -> Response {
     let run = typed(async {
-        if let Err(r) = admin(&state, &lang, &headers).await? {
+        if let Err(r) = admin_form(&state, &lang, &headers, &form.csrf).await? {
             return Ok(r);
-        }
-        if !csrf_ok(&state, &headers, &form.csrf) {
-            return Ok(problem_page(&lang, "form.csrf", StatusCode::FORBIDDEN));
         }
         let mut grant_types = Vec::new();
         for (on, grant) in [
@@ -186,11 +200,8 @@ pub async fn client_action(
     Form(form): Form<ClientActionForm>,
 ) -> Response {
     let run = typed(async {
-        if let Err(r) = admin(&state, &lang, &headers).await? {
+        if let Err(r) = admin_form(&state, &lang, &headers, &form.csrf).await? {
             return Ok(r);
-        }
-        if !csrf_ok(&state, &headers, &form.csrf) {
-            return Ok(problem_page(&lang, "form.csrf", StatusCode::FORBIDDEN));
         }
         let store = state.store().identity();
         let now = state.clock().now().unix_timestamp();
@@ -278,13 +289,10 @@ pub async fn set_role(
     Form(form): Form<RoleForm>,
 ) -> Response {
     let run = typed(async {
-        let me = match admin(&state, &lang, &headers).await? {
+        let me = match admin_form(&state, &lang, &headers, &form.csrf).await? {
             Ok(c) => c,
             Err(r) => return Ok(r),
         };
-        if !csrf_ok(&state, &headers, &form.csrf) {
-            return Ok(problem_page(&lang, "form.csrf", StatusCode::FORBIDDEN));
-        }
         // An admin cannot demote themselves: the hub would be left without one.
         if let Some(role) = Role::parse(&form.role)
             && form.account_id != me.account.id
