@@ -77,6 +77,8 @@ on_both_backends! {
     oidc::rfc9700_items_without_their_own_test,
     oidc::dynamic_registration_with_the_initial_token,
     oidc::behind_a_proxy_the_forwarded_address_is_limited,
+    oidc::every_form_needs_its_csrf_token,
+    oidc::over_tls_cookies_are_secure_and_host_bound,
     matching::the_matching_api_ranks_explains_and_excludes,
     matching::the_matching_api_rejects_impossible_profiles,
     matching::the_assistant_page_works_without_javascript,

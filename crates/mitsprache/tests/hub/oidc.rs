@@ -452,6 +452,18 @@ pub async fn client_credentials_tokens_are_jwts_with_audience(app: TestApp) {
     // Introspection needs an authenticated caller.
     let r = app.client.post(app.url("/oidc/introspect")).form(&[("token", at)]).send().await.unwrap();
     assert_eq!(r.status(), 401);
+    // and a confidential one: a public client's id is no credential.
+    let mut spa = tool("Öffentliche App");
+    spa.auth_method = Some(AuthMethod::None);
+    let (spa_id, _) = app.add_client(spa).await;
+    let r = app
+        .client
+        .post(app.url("/oidc/introspect"))
+        .form(&[("token", at), ("client_id", spa_id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
 }
 
 pub async fn private_key_jwt_authenticates_once_per_assertion(app: TestApp) {
@@ -975,4 +987,65 @@ pub async fn dynamic_registration_with_the_initial_token(app: TestApp) {
     app.add_account(EMAIL, PASSWORD).await;
     let body = full_login(&app, &(id, secret), &mut app.browser()).await;
     assert_eq!(verify(body["id_token"].as_str().unwrap(), &keys(&app).await).unwrap().header["alg"], "RS256");
+}
+
+pub async fn every_form_needs_its_csrf_token(app: TestApp) {
+    app.add_account(EMAIL, PASSWORD).await;
+    let id = app.store().await.identity().account_by_email(EMAIL).await.unwrap().unwrap().id;
+    app.store().await.identity().set_role(&id, mitsprache_domain::Role::Admin, 0).await.unwrap();
+    let client = app.add_client(tool("Tool")).await;
+    let mut browser = app.browser();
+    full_login(&app, &client, &mut browser).await;
+    let forms: [(&str, &[(&str, &str)]); 12] = [
+        ("/anmelden", &[("email", EMAIL), ("password", PASSWORD)]),
+        ("/registrieren", &[("email", "x@example.org"), ("password", PASSWORD)]),
+        ("/passwort-vergessen", &[("email", EMAIL)]),
+        ("/passwort-neu", &[("token", "x"), ("password", PASSWORD)]),
+        ("/abmelden", &[]),
+        ("/konto/profil", &[("name", "X"), ("locale", "de")]),
+        ("/konto/zustimmung-widerrufen", &[("client_id", "x")]),
+        ("/konto/ueberall-abmelden", &[]),
+        ("/konto/loeschen", &[("password", PASSWORD)]),
+        ("/oidc/zustimmung", &[("anfrage", "x"), ("decision", "allow")]),
+        ("/admin/clients", &[("name", "X"), ("redirect_uris", CB)]),
+        ("/admin/konten/rolle", &[("account_id", "x"), ("role", "admin")]),
+    ];
+    for (path, fields) in forms {
+        let mut with_forged: Vec<(&str, &str)> = fields.to_vec();
+        with_forged.push(("csrf", "forged-forged-forged-forged-forged-forged-1"));
+        let page = browser.post(path, &with_forged).await;
+        assert_eq!(page.status, 403, "{path} accepted a forged CSRF token");
+    }
+    // Still signed in: nothing above took effect.
+    assert_eq!(browser.get("/konto").await.status, 200);
+    // A form posted from another site is refused even with the right token.
+    let account = browser.get("/konto").await;
+    let r = app
+        .client
+        .post(app.url("/konto/ueberall-abmelden"))
+        .header("cookie", browser.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; "))
+        .header("origin", "https://evil.example")
+        .form(&[("csrf", account.input("csrf"))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}
+
+pub async fn over_tls_cookies_are_secure_and_host_bound(app: TestApp) {
+    let tls = app.spawn_with(|c| c.public_url = "https://hub.example".into()).await;
+    app.add_account(EMAIL, PASSWORD).await;
+    let mut browser = tls.browser();
+    let page = browser.get("/anmelden").await;
+    let csrf_cookie = page.headers["set-cookie"].to_str().unwrap().to_owned();
+    assert!(csrf_cookie.starts_with("__Host-mitsprache_csrf=") && csrf_cookie.contains("; Secure"), "{csrf_cookie}");
+    let done = browser
+        .post("/anmelden", &[("email", EMAIL), ("password", PASSWORD), ("csrf", &page.input("csrf")), ("anfrage", "")])
+        .await;
+    assert_eq!(done.status, 303);
+    let session = done.headers["set-cookie"].to_str().unwrap();
+    assert!(session.starts_with("__Host-mitsprache_session="), "{session}");
+    for attribute in ["; Secure", "; HttpOnly", "; SameSite=Lax", "; Path=/"] {
+        assert!(session.contains(attribute), "{session} lacks {attribute}");
+    }
 }

@@ -59,7 +59,11 @@ async fn userinfo(state: &AppState, token: Option<String>) -> Result<Response, O
 pub async fn introspect(State(state): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
     let run = crate::identity::oidc::typed(async {
         let params = Params::parse(&body)?;
-        authenticate(&state, &headers, &params).await?;
+        // Only confidential clients (resource servers) may ask about tokens: a public client's
+        // id is no secret (RFC 7662 §2.1).
+        if authenticate(&state, &headers, &params).await?.is_public() {
+            return Err(OAuthError::InvalidClient { basic: false });
+        }
         let token = params.require("token")?;
         let now = state.clock().now().unix_timestamp();
         let inactive = json!({ "active": false });
