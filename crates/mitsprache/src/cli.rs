@@ -140,8 +140,12 @@ enum ClientCommand {
         #[arg(long, value_name = "URI")]
         backchannel_logout_uri: Option<String>,
         /// The host pairwise subjects are computed for, when redirect URIs span several hosts.
-        #[arg(long, value_name = "HOST")]
+        #[arg(long, value_name = "HOST", conflicts_with = "sector_identifier_uri")]
         sector: Option<String>,
+        /// An https URL serving a JSON array of the tool's redirect URIs (OIDC Core §8.1); its
+        /// host becomes the sector.
+        #[arg(long, value_name = "URI")]
+        sector_identifier_uri: Option<String>,
         /// Skip the consent screen (the municipality's own or contracted tools).
         #[arg(long)]
         first_party: bool,
@@ -209,6 +213,7 @@ pub async fn run() -> anyhow::Result<()> {
                     auth_method,
                     backchannel_logout_uri,
                     sector,
+                    sector_identifier_uri,
                     first_party,
                     public_subject,
                     role,
@@ -223,6 +228,7 @@ pub async fn run() -> anyhow::Result<()> {
                 auth_method: auth_method.as_deref(),
                 backchannel_logout_uri: backchannel_logout_uri.as_deref(),
                 sector: sector.as_deref(),
+                sector_identifier_uri: sector_identifier_uri.as_deref(),
                 first_party,
                 public_subject,
                 machine_role: role.map(Into::into),

@@ -152,6 +152,21 @@ pub fn check_redirect_uri(uri: &str) -> Result<Url, String> {
     }
 }
 
+/// Checks a `sector_identifier_uri` and the JSON it served (OIDC Core §8.1): the document is
+/// an array holding every redirect URI of the client; the sector is the URI's host.
+pub fn sector_from_document(uri: &str, document: &[u8], redirect_uris: &[String]) -> Result<String, RegistrationError> {
+    let url = check_redirect_uri(uri).map_err(|e| RegistrationError::Metadata(format!("sector_identifier_uri {e}")))?;
+    let listed: Vec<String> = serde_json::from_slice(document).map_err(|_| {
+        RegistrationError::Metadata("the sector identifier document must be a JSON array of URIs".into())
+    })?;
+    if let Some(missing) = redirect_uris.iter().find(|r| !listed.contains(r)) {
+        return Err(RegistrationError::Metadata(format!("the sector identifier document does not list {missing}")));
+    }
+    url.host_str()
+        .map(str::to_owned)
+        .ok_or_else(|| RegistrationError::Metadata("sector_identifier_uri has no host".into()))
+}
+
 impl Registration {
     /// Validates the request and builds the client. Returns it with the plain secret (shown once)
     /// when the auth method uses one.
@@ -411,6 +426,16 @@ mod tests {
         let mut two_hosts = registration();
         two_hosts.redirect_uris.push("https://other.example/cb".into());
         assert!(two_hosts.into_client("c".into(), "s".into(), now()).is_err());
+    }
+
+    #[test]
+    fn sector_documents_must_list_every_redirect_uri() {
+        let uris = vec!["https://a.example/cb".to_owned(), "https://b.example/cb".to_owned()];
+        let doc = br#"["https://a.example/cb", "https://b.example/cb"]"#;
+        assert_eq!(sector_from_document("https://tool.example/sector.json", doc, &uris).unwrap(), "tool.example");
+        assert!(sector_from_document("https://tool.example/s.json", br#"["https://a.example/cb"]"#, &uris).is_err());
+        assert!(sector_from_document("http://tool.example/s.json", doc, &uris).is_err(), "https only");
+        assert!(sector_from_document("https://tool.example/s.json", b"{}", &uris).is_err());
     }
 
     #[test]

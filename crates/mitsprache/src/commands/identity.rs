@@ -88,6 +88,7 @@ pub struct ClientArgs<'a> {
     pub auth_method: Option<&'a str>,
     pub backchannel_logout_uri: Option<&'a str>,
     pub sector: Option<&'a str>,
+    pub sector_identifier_uri: Option<&'a str>,
     pub first_party: bool,
     pub public_subject: bool,
     pub machine_role: Option<Role>,
@@ -118,7 +119,18 @@ pub async fn client_add(config: &Config, args: ClientArgs<'_>) -> anyhow::Result
         auth_method,
         jwks: None,
         subject_type: if args.public_subject { SubjectType::Public } else { SubjectType::Pairwise },
-        sector_identifier_host: args.sector.map(str::to_owned),
+        sector_identifier_host: match (args.sector, args.sector_identifier_uri) {
+            (_, Some(uri)) => {
+                let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+                Some(
+                    mitsprache_web::identity::sector_host(&http, uri, args.redirect_uris)
+                        .await
+                        .map_err(|e| anyhow::anyhow!(e))?,
+                )
+            }
+            (Some(host), None) => Some(host.to_owned()),
+            (None, None) => None,
+        },
         first_party: args.first_party,
         backchannel_logout_uri: args.backchannel_logout_uri.map(str::to_owned),
         machine_role: args.machine_role,

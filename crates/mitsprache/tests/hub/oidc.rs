@@ -1049,3 +1049,52 @@ pub async fn over_tls_cookies_are_secure_and_host_bound(app: TestApp) {
         assert!(session.contains(attribute), "{session} lacks {attribute}");
     }
 }
+
+pub async fn a_sector_identifier_gives_one_subject_across_hosts(app: TestApp) {
+    use axum::routing::get;
+    // The tool's sector document, served from its own host.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sector_uri = format!("http://{}/sector.json", listener.local_addr().unwrap());
+    let doc = json!([CB, "https://zweiter-host.example/cb"]).to_string();
+    tokio::spawn(async move {
+        axum::serve(listener, axum::Router::new().route("/sector.json", get(move || async move { doc.clone() }))).await
+    });
+    let register = |redirect: &str| {
+        let body =
+            json!({"client_name": "Mehrere Hosts", "redirect_uris": [redirect], "sector_identifier_uri": sector_uri});
+        app.client.post(app.url("/oidc/register")).bearer_auth(crate::helpers::REGISTRATION_TOKEN).json(&body).send()
+    };
+    let missing = register("https://nicht-gelistet.example/cb").await.unwrap();
+    assert_eq!(missing.status(), 400, "a redirect URI the document does not list is refused");
+    let a: Value = register(CB).await.unwrap().json().await.unwrap();
+    let b: Value = register("https://zweiter-host.example/cb").await.unwrap().json().await.unwrap();
+    app.add_account(EMAIL, PASSWORD).await;
+    let mut browser = app.browser();
+    let first = full_login(
+        &app,
+        &(a["client_id"].as_str().unwrap().into(), a["client_secret"].as_str().unwrap().into()),
+        &mut browser,
+    )
+    .await;
+    let second_client = (b["client_id"].as_str().unwrap().to_owned(), b["client_secret"].as_str().unwrap().to_owned());
+    let url = authorize_url(&second_client.0, &[("redirect_uri", "https://zweiter-host.example/cb")]);
+    let asked = browser.get(&url).await;
+    let done = consent_if_asked(&mut browser, asked).await;
+    let q = query_of(done.location.as_deref().unwrap());
+    let r = token(
+        &app,
+        &second_client,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &q["code"]),
+            ("redirect_uri", "https://zweiter-host.example/cb"),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    let second: Value = r.json().await.unwrap();
+    let keys = keys(&app).await;
+    let sub_a = verify(first["id_token"].as_str().unwrap(), &keys).unwrap().claims["sub"].clone();
+    let sub_b = verify(second["id_token"].as_str().unwrap(), &keys).unwrap().claims["sub"].clone();
+    assert_eq!(sub_a, sub_b, "one sector, one subject");
+}

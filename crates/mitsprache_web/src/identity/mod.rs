@@ -12,6 +12,29 @@ pub mod upstream;
 use mitsprache_oidc::Lifetimes;
 use mitsprache_oidc::password::Cost;
 
+/// Fetches a client's `sector_identifier_uri` and returns the sector it names, after checking
+/// that the document lists every redirect URI (OIDC Core §8.1). At most 64 KiB, 5 seconds.
+pub async fn sector_host(http: &reqwest::Client, uri: &str, redirect_uris: &[String]) -> Result<String, String> {
+    use mitsprache_oidc::client::sector_from_document;
+    let response = http
+        .get(uri)
+        .timeout(std::time::Duration::from_secs(5))
+        .send()
+        .await
+        .map_err(|e| format!("sector_identifier_uri cannot be fetched: {}", e.without_url()))?;
+    if !response.status().is_success() {
+        return Err(format!("sector_identifier_uri answered {}", response.status().as_u16()));
+    }
+    if response.content_length().is_some_and(|n| n > 65_536) {
+        return Err("the sector identifier document is larger than 64 KiB".into());
+    }
+    let body = response.bytes().await.map_err(|e| format!("sector_identifier_uri: {}", e.without_url()))?;
+    if body.len() > 65_536 {
+        return Err("the sector identifier document is larger than 64 KiB".into());
+    }
+    sector_from_document(uri, &body, redirect_uris).map_err(|e| e.to_string())
+}
+
 /// An upstream OpenID provider people may log in with (a state Servicekonto, a municipal Keycloak).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UpstreamProvider {

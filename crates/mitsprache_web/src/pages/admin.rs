@@ -119,6 +119,8 @@ pub struct AddClientForm {
     #[serde(default)]
     backchannel_logout_uri: String,
     #[serde(default)]
+    sector_identifier_uri: String,
+    #[serde(default)]
     auth_method: String,
     #[serde(default)]
     grant_code: Option<String>,
@@ -156,15 +158,25 @@ pub async fn add_client(
                 grant_types.push(grant);
             }
         }
+        let redirect_uris = lines(&form.redirect_uris);
+        let sector_identifier_host = match form.sector_identifier_uri.trim() {
+            "" => None,
+            uri => match crate::identity::sector_host(&state.identity().http, uri, &redirect_uris).await {
+                Ok(host) => Some(host),
+                Err(e) => {
+                    return clients_page(&state, &lang, &headers, Some(e), None, StatusCode::UNPROCESSABLE_ENTITY).await;
+                }
+            },
+        };
         let registration = Registration {
             name: form.name.clone(),
-            redirect_uris: lines(&form.redirect_uris),
+            redirect_uris,
             post_logout_redirect_uris: lines(&form.post_logout_redirect_uris),
             grant_types,
             auth_method: AuthMethod::parse(&form.auth_method),
             jwks: None,
             subject_type: if form.public_subject.is_some() { SubjectType::Public } else { SubjectType::Pairwise },
-            sector_identifier_host: None,
+            sector_identifier_host,
             first_party: form.first_party.is_some(),
             backchannel_logout_uri: Some(form.backchannel_logout_uri.trim().to_owned()).filter(|u| !u.is_empty()),
             machine_role: None,

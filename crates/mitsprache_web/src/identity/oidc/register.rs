@@ -29,6 +29,7 @@ struct Metadata {
     subject_type: Option<String>,
     backchannel_logout_uri: Option<String>,
     id_token_signed_response_alg: Option<String>,
+    sector_identifier_uri: Option<String>,
 }
 
 fn error(status: StatusCode, code: &str, description: &str) -> Response {
@@ -101,6 +102,13 @@ pub async fn register(State(state): State<AppState>, headers: HeaderMap, body: a
             }
         },
     };
+    let sector_identifier_host = match &meta.sector_identifier_uri {
+        None => None,
+        Some(uri) => match crate::identity::sector_host(&state.identity().http, uri, &meta.redirect_uris).await {
+            Ok(host) => Some(host),
+            Err(e) => return error(StatusCode::BAD_REQUEST, "invalid_client_metadata", &e),
+        },
+    };
     let registration = Registration {
         name: meta.client_name.unwrap_or_default(),
         redirect_uris: meta.redirect_uris,
@@ -109,7 +117,7 @@ pub async fn register(State(state): State<AppState>, headers: HeaderMap, body: a
         auth_method,
         jwks: meta.jwks,
         subject_type,
-        sector_identifier_host: None,
+        sector_identifier_host,
         first_party: false,
         backchannel_logout_uri: meta.backchannel_logout_uri,
         // Roles are granted by an admin, never by self-registration.
