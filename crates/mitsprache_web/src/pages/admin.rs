@@ -164,7 +164,8 @@ pub async fn add_client(
             uri => match crate::identity::sector_host(&state.identity().http, uri, &redirect_uris).await {
                 Ok(host) => Some(host),
                 Err(e) => {
-                    return clients_page(&state, &lang, &headers, Some(e), None, StatusCode::UNPROCESSABLE_ENTITY).await;
+                    return clients_page(&state, &lang, &headers, Some(e), None, StatusCode::UNPROCESSABLE_ENTITY)
+                        .await;
                 }
             },
         };
