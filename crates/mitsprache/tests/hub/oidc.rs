@@ -1098,3 +1098,47 @@ pub async fn a_sector_identifier_gives_one_subject_across_hosts(app: TestApp) {
     let sub_b = verify(second["id_token"].as_str().unwrap(), &keys).unwrap().claims["sub"].clone();
     assert_eq!(sub_a, sub_b, "one sector, one subject");
 }
+
+pub async fn a_failed_back_channel_logout_is_retried(app: TestApp) {
+    use axum::routing::post;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    // The tool is down for the first delivery and up for the next.
+    let calls = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = calls.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let uri = format!("http://{}/backchannel", listener.local_addr().unwrap());
+    let router = axum::Router::new().route(
+        "/backchannel",
+        post(move || {
+            let n = seen.fetch_add(1, Ordering::SeqCst);
+            async move { if n == 0 { axum::http::StatusCode::SERVICE_UNAVAILABLE } else { axum::http::StatusCode::OK } }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    app.add_account(EMAIL, PASSWORD).await;
+    let mut registration = tool("Zeitweise erreichbar");
+    registration.backchannel_logout_uri = Some(uri);
+    let client = app.add_client(registration).await;
+    let mut browser = app.browser();
+    let tokens = full_login(&app, &client, &mut browser).await;
+    let out = browser.get(&format!("/oidc/logout?id_token_hint={}", tokens["id_token"].as_str().unwrap())).await;
+    assert_eq!(out.status, 200);
+    for _ in 0..100 {
+        if calls.load(Ordering::SeqCst) >= 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "first attempt made");
+    // The retry is due 20 seconds later (hub time); the delivery task looks every 5 seconds.
+    app.clock.advance(time::Duration::seconds(30));
+    for _ in 0..160 {
+        if calls.load(Ordering::SeqCst) >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 2, "retried after the backoff");
+    let due = app.store().await.identity().due_deliveries(app.clock_now().unix_timestamp() + 3600, 10).await.unwrap();
+    assert!(due.is_empty(), "delivered, nothing left to send");
+}
