@@ -987,6 +987,12 @@ impl<'a> IdentityStore<'a> {
             "DELETE FROM email_tokens WHERE expires_at <= $1",
             "DELETE FROM revoked_tokens WHERE expires_at <= $1",
             "DELETE FROM used_assertions WHERE expires_at <= $1",
+            // Sessions that expired (rather than ended by a logout) need no logout token.
+            "DELETE FROM session_clients WHERE sid NOT IN (SELECT sid FROM sessions) AND $1 > 0",
+            // Kept a month for the account page and the operator, then dropped.
+            "DELETE FROM grants WHERE revoked_at IS NOT NULL AND revoked_at <= $1 - 2592000",
+            "DELETE FROM logout_deliveries WHERE delivered_at IS NOT NULL AND delivered_at <= $1 - 2592000",
+            "DELETE FROM rate_limits WHERE window_start <= $1 - 86400",
         ] {
             total += sqlx::query(sql).bind(now).execute(self.pool).await?.rows_affected();
         }

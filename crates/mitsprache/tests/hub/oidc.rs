@@ -1142,3 +1142,17 @@ pub async fn a_failed_back_channel_logout_is_retried(app: TestApp) {
     let due = app.store().await.identity().due_deliveries(app.clock_now().unix_timestamp() + 3600, 10).await.unwrap();
     assert!(due.is_empty(), "delivered, nothing left to send");
 }
+
+pub async fn expired_records_are_purged(app: TestApp) {
+    app.add_account(EMAIL, PASSWORD).await;
+    let client = app.add_client(tool("Tool")).await;
+    let mut browser = app.browser();
+    full_login(&app, &client, &mut browser).await;
+    let store = app.store().await;
+    let now = app.clock_now().unix_timestamp();
+    assert_eq!(store.identity().purge_expired(now).await.unwrap(), 0, "nothing has expired yet");
+    // Two months on: the session, the code, the refresh token and the rate-limit rows are gone.
+    let removed = store.identity().purge_expired(now + 60 * 86_400).await.unwrap();
+    assert!(removed >= 3, "removed {removed}");
+    assert_eq!(browser.get("/konto").await.status, 303, "the session is gone");
+}
