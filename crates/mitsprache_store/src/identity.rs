@@ -85,6 +85,16 @@ pub struct Consent {
     pub granted_at: i64,
 }
 
+/// One refresh-token rotation of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotation {
+    pub old_digest: String,
+    pub new_digest: String,
+    pub client_id: String,
+    pub now: i64,
+    pub expires_at: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
     pub id: String,
@@ -551,63 +561,67 @@ impl<'a> IdentityStore<'a> {
         Ok(())
     }
 
-    /// Rotates a refresh token of `client_id`: the old one is consumed and the new one stored,
-    /// atomically, and the grant is returned with its account. A consumed token presented again
-    /// is reuse: the caller revokes the whole grant. A token of another client is left untouched
-    /// (`Invalid`), so nobody can burn someone else's token.
-    pub async fn rotate_refresh_token(
+    /// Rotates refresh tokens, several in one transaction (group commit: one durable write for
+    /// all the rotations that arrived together). For each: the old token is consumed and the new
+    /// one stored, and the grant is returned with its account. A consumed token presented again
+    /// is reuse: the caller revokes the whole grant. A token of another client, of a revoked
+    /// grant or past its expiry is left untouched (`Invalid`), so nobody can burn someone
+    /// else's token. The same token twice in one batch is reuse the second time.
+    pub async fn rotate_refresh_tokens(
         &self,
-        old_digest: &str,
-        new_digest: &str,
-        client_id: &str,
-        now: i64,
-        expires_at: i64,
-    ) -> Result<Redemption<(Grant, Option<Account>)>, StoreError> {
+        batch: &[Rotation],
+    ) -> Result<Vec<Redemption<(Grant, Option<Account>)>>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let consumed = sqlx::query(
-            "UPDATE refresh_tokens SET used_at = $1 WHERE digest = $2 AND used_at IS NULL AND expires_at > $1 RETURNING grant_id",
-        )
-        .bind(now)
-        .bind(old_digest)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(consumed) = consumed else {
-            let row = sqlx::query("SELECT grant_id, used_at FROM refresh_tokens WHERE digest = $1")
-                .bind(old_digest)
-                .fetch_optional(&mut *tx)
-                .await?;
-            return Ok(match row {
-                Some(r) if r.try_get::<Option<i64>, _>(1)?.is_some() => {
-                    Redemption::Replayed { grant_id: r.try_get(0)? }
-                }
-                _ => Redemption::Invalid,
-            });
-        };
-        let grant_id: String = consumed.try_get(0)?;
-        let row = sqlx::query(&format!(
-            "SELECT {GRANT_COLUMNS}, a.email, a.email_verified, a.password_hash, a.name, a.locale, a.role, \
-             a.created_at AS a_created, a.updated_at FROM grants g LEFT JOIN accounts a ON a.id = g.account_id WHERE g.id = $1"
-        ))
-        .bind(&grant_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let g = grant(&row)?;
-        if g.client_id != client_id || g.revoked_at.is_some() {
-            // Dropping the transaction rolls the consumption back.
-            return Ok(Redemption::Invalid);
-        }
-        let account = match row.try_get::<Option<String>, _>("email")? {
-            Some(_) => Some(account_columns(&row, g.account_id.clone(), "a_created")?),
-            None => None,
-        };
-        sqlx::query("INSERT INTO refresh_tokens (digest, grant_id, expires_at) VALUES ($1, $2, $3)")
-            .bind(new_digest)
-            .bind(&g.id)
-            .bind(expires_at)
-            .execute(&mut *tx)
+        let mut out = Vec::with_capacity(batch.len());
+        for r in batch {
+            let row = sqlx::query(&format!(
+                "SELECT {GRANT_COLUMNS}, t.used_at, t.expires_at AS token_expires, a.email, a.email_verified, a.password_hash, \
+                 a.name, a.locale, a.role, a.created_at AS a_created, a.updated_at \
+                 FROM refresh_tokens t JOIN grants g ON g.id = t.grant_id LEFT JOIN accounts a ON a.id = g.account_id \
+                 WHERE t.digest = $1"
+            ))
+            .bind(&r.old_digest)
+            .fetch_optional(&mut *tx)
             .await?;
+            let Some(row) = row else {
+                out.push(Redemption::Invalid);
+                continue;
+            };
+            let g = grant(&row)?;
+            if row.try_get::<Option<i64>, _>("used_at")?.is_some() {
+                out.push(Redemption::Replayed { grant_id: g.id });
+                continue;
+            }
+            if g.client_id != r.client_id || g.revoked_at.is_some() || row.try_get::<i64, _>("token_expires")? <= r.now
+            {
+                out.push(Redemption::Invalid);
+                continue;
+            }
+            // Another instance may have consumed it since the read (PostgreSQL): the guarded
+            // UPDATE decides.
+            let consumed = sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE digest = $2 AND used_at IS NULL")
+                .bind(r.now)
+                .bind(&r.old_digest)
+                .execute(&mut *tx)
+                .await?;
+            if consumed.rows_affected() == 0 {
+                out.push(Redemption::Replayed { grant_id: g.id });
+                continue;
+            }
+            sqlx::query("INSERT INTO refresh_tokens (digest, grant_id, expires_at) VALUES ($1, $2, $3)")
+                .bind(&r.new_digest)
+                .bind(&g.id)
+                .bind(r.expires_at)
+                .execute(&mut *tx)
+                .await?;
+            let account = match row.try_get::<Option<String>, _>("email")? {
+                Some(_) => Some(account_columns(&row, g.account_id.clone(), "a_created")?),
+                None => None,
+            };
+            out.push(Redemption::Fresh((g, account)));
+        }
         tx.commit().await?;
-        Ok(Redemption::Fresh((g, account)))
+        Ok(out)
     }
 
     /// The grant of a live refresh token (for revocation and introspection).

@@ -10,7 +10,9 @@ mod identity;
 mod migrate;
 
 pub use catalogue::{CatalogueData, CatalogueStore, ImportSummary, WriteOutcome};
-pub use identity::{Account, Consent, Delivery, Grant, IdentityStore, Redemption, Session, SessionSelector, StoredKey};
+pub use identity::{
+    Account, Consent, Delivery, Grant, IdentityStore, Redemption, Rotation, Session, SessionSelector, StoredKey,
+};
 pub use migrate::MIGRATIONS;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

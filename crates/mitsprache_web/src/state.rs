@@ -78,7 +78,8 @@ impl AppState {
         let identity_config = config.identity.clone();
         let keep = identity_config.lifetimes.access_token.max(identity_config.lifetimes.id_token) + 60;
         let key_set = keys::load(&store, now, keep).await?;
-        let identity = Identity::new(identity_config, key_set, pairwise, services.mailer);
+        let rotator = crate::identity::rotation::Rotator::start(store.clone());
+        let identity = Identity::new(identity_config, key_set, pairwise, services.mailer, rotator);
         Ok(AppState {
             inner: Arc::new(Inner {
                 store,

@@ -82,6 +82,7 @@ on_both_backends! {
     oidc::a_sector_identifier_gives_one_subject_across_hosts,
     oidc::a_failed_back_channel_logout_is_retried,
     oidc::expired_records_are_purged,
+    oidc::a_refresh_token_sent_twice_at_once_rotates_once,
     matching::the_matching_api_ranks_explains_and_excludes,
     matching::the_matching_api_rejects_impossible_profiles,
     matching::the_assistant_page_works_without_javascript,

@@ -1156,3 +1156,25 @@ pub async fn expired_records_are_purged(app: TestApp) {
     assert!(removed >= 3, "removed {removed}");
     assert_eq!(browser.get("/konto").await.status, 303, "the session is gone");
 }
+
+pub async fn a_refresh_token_sent_twice_at_once_rotates_once(app: TestApp) {
+    app.add_account(EMAIL, PASSWORD).await;
+    let client = app.add_client(tool("Tool")).await;
+    let tokens = full_login(&app, &client, &mut app.browser()).await;
+    let rt = tokens["refresh_token"].as_str().unwrap();
+    let form = [("grant_type", "refresh_token"), ("refresh_token", rt)];
+    // Both may share one group-commit transaction or not: either way exactly one wins.
+    let (a, b) = tokio::join!(token(&app, &client, &form), token(&app, &client, &form));
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 400]);
+    let winner: Value = if a.status() == 200 { a.json().await.unwrap() } else { b.json().await.unwrap() };
+    // The loser was reuse: the whole family is revoked, the winner's new token included.
+    let after = token(
+        &app,
+        &client,
+        &[("grant_type", "refresh_token"), ("refresh_token", winner["refresh_token"].as_str().unwrap())],
+    )
+    .await;
+    assert_eq!(after.status(), 400);
+}

@@ -6,6 +6,7 @@ pub mod hashing;
 pub mod keys;
 pub mod mail;
 pub mod oidc;
+pub mod rotation;
 pub mod session;
 pub mod upstream;
 
@@ -101,6 +102,8 @@ pub struct Identity {
     pub logout_queued: tokio::sync::Notify,
     decoy: tokio::sync::OnceCell<String>,
     pub hashing: hashing::HashingPool,
+    /// Refresh-token rotations, committed in groups.
+    pub rotator: rotation::Rotator,
     /// Registered clients, read on every token request; entries live a few seconds so a change
     /// made through another instance (or the CLI) arrives soon.
     clients: std::sync::RwLock<
@@ -112,7 +115,13 @@ pub struct Identity {
 const CLIENT_CACHE: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Identity {
-    pub fn new(config: IdentityConfig, keys: KeySet, pairwise: Vec<u8>, mailer: Arc<dyn Mailer>) -> Identity {
+    pub fn new(
+        config: IdentityConfig,
+        keys: KeySet,
+        pairwise: Vec<u8>,
+        mailer: Arc<dyn Mailer>,
+        rotator: rotation::Rotator,
+    ) -> Identity {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(std::time::Duration::from_secs(5))
@@ -127,6 +136,7 @@ impl Identity {
             http,
             logout_queued: tokio::sync::Notify::new(),
             decoy: tokio::sync::OnceCell::new(),
+            rotator,
             clients: std::sync::RwLock::new(std::collections::HashMap::new()),
             hashing: hashing::HashingPool::new(std::thread::available_parallelism().map_or(1, |n| n.get())),
         }

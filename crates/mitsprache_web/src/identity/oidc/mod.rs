@@ -33,6 +33,8 @@ pub enum OAuthError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("{0}")]
+    Unavailable(String),
+    #[error("{0}")]
     Internal(String),
 }
 
@@ -58,6 +60,10 @@ impl IntoResponse for OAuthError {
                 return r;
             }
             OAuthError::Store(e) => {
+                tracing::error!(error = %e, "OpenID endpoint: store failed");
+                (StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "try again later".to_owned())
+            }
+            OAuthError::Unavailable(e) => {
                 tracing::error!(error = %e, "OpenID endpoint: store failed");
                 (StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "try again later".to_owned())
             }

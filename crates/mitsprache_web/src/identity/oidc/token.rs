@@ -15,7 +15,7 @@ use mitsprache_oidc::client::{Client, GrantType};
 use mitsprache_oidc::jose::half_hash;
 use mitsprache_oidc::pkce;
 use mitsprache_oidc::random::{digest, id, secret};
-use mitsprache_store::{Account, Grant, Redemption};
+use mitsprache_store::{Account, Grant, Redemption, Rotation};
 use serde_json::{Value, json};
 
 pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
@@ -83,10 +83,15 @@ async fn refresh(state: &AppState, client: &Client, params: &Params) -> Result<V
     let store = state.store().identity();
     let new = secret(state.random());
     let expires = now + state.identity().config.lifetimes.refresh_token;
-    let (mut grant, account) = match store
-        .rotate_refresh_token(&digest(presented), &digest(&new), &client.id, now, expires)
-        .await?
-    {
+    let rotation = Rotation {
+        old_digest: digest(presented),
+        new_digest: digest(&new),
+        client_id: client.id.clone(),
+        now,
+        expires_at: expires,
+    };
+    let rotated = state.identity().rotator.rotate(rotation).await.map_err(OAuthError::Unavailable)?;
+    let (mut grant, account) = match rotated {
         Redemption::Fresh(found) => found,
         Redemption::Replayed { grant_id } => {
             store.revoke_grant(&grant_id, now).await?;
