@@ -492,20 +492,32 @@ impl<'a> IdentityStore<'a> {
         Ok(())
     }
 
-    /// Consumes a code. A second presentation finds it used and names its grant.
-    pub async fn redeem_code(&self, digest: &str, now: i64) -> Result<Redemption<Code>, StoreError> {
+    /// Consumes a code and, when `accept` passes it (client, redirect URI, PKCE), stores the
+    /// grant's first refresh token in the same transaction: one durable write per exchange. A
+    /// second presentation finds the code used and names its grant. The code is consumed even
+    /// when `accept` refuses it, so a stolen code gets one try.
+    pub async fn redeem_code(
+        &self,
+        digest: &str,
+        now: i64,
+        first_refresh: Option<(&str, i64)>,
+        accept: impl FnOnce(&Code) -> bool,
+    ) -> Result<Redemption<(Code, Option<Account>)>, StoreError> {
+        let mut tx = self.pool.begin().await?;
         let consumed =
             sqlx::query("UPDATE auth_codes SET used_at = $1 WHERE digest = $2 AND used_at IS NULL AND expires_at > $1")
                 .bind(now)
                 .bind(digest)
-                .execute(self.pool)
+                .execute(&mut *tx)
                 .await?;
         let row = sqlx::query(&format!(
-            "SELECT {GRANT_COLUMNS}, c.redirect_uri, c.code_challenge, c.nonce, c.expires_at AS code_expires, c.used_at \
-             FROM auth_codes c JOIN grants g ON g.id = c.grant_id WHERE c.digest = $1"
+            "SELECT {GRANT_COLUMNS}, c.redirect_uri, c.code_challenge, c.nonce, c.expires_at AS code_expires, c.used_at, \
+             a.email, a.email_verified, a.password_hash, a.name, a.locale, a.role, a.created_at AS a_created, a.updated_at \
+             FROM auth_codes c JOIN grants g ON g.id = c.grant_id LEFT JOIN accounts a ON a.id = g.account_id \
+             WHERE c.digest = $1"
         ))
         .bind(digest)
-        .fetch_optional(self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = row else { return Ok(Redemption::Invalid) };
         let g = grant(&row)?;
@@ -513,13 +525,30 @@ impl<'a> IdentityStore<'a> {
             let used: Option<i64> = row.try_get("used_at")?;
             return Ok(if used.is_some() { Redemption::Replayed { grant_id: g.id } } else { Redemption::Invalid });
         }
-        Ok(Redemption::Fresh(Code {
+        let account = match row.try_get::<Option<String>, _>("email")? {
+            Some(_) => Some(account_columns(&row, g.account_id.clone(), "a_created")?),
+            None => None,
+        };
+        let code = Code {
             redirect_uri: row.try_get("redirect_uri")?,
             code_challenge: row.try_get("code_challenge")?,
             nonce: row.try_get("nonce")?,
             expires_at: row.try_get("code_expires")?,
             grant: g,
-        }))
+        };
+        if let Some((refresh_digest, expires_at)) = first_refresh
+            && code.grant.revoked_at.is_none()
+            && accept(&code)
+        {
+            sqlx::query("INSERT INTO refresh_tokens (digest, grant_id, expires_at) VALUES ($1, $2, $3)")
+                .bind(refresh_digest)
+                .bind(&code.grant.id)
+                .bind(expires_at)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(Redemption::Fresh((code, account)))
     }
 
     pub async fn grant(&self, id: &str) -> Result<Option<Grant>, StoreError> {
@@ -546,16 +575,6 @@ impl<'a> IdentityStore<'a> {
         sqlx::query("UPDATE grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(now)
             .bind(id)
-            .execute(self.pool)
-            .await?;
-        Ok(())
-    }
-
-    pub async fn add_refresh_token(&self, digest: &str, grant_id: &str, expires_at: i64) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO refresh_tokens (digest, grant_id, expires_at) VALUES ($1, $2, $3)")
-            .bind(digest)
-            .bind(grant_id)
-            .bind(expires_at)
             .execute(self.pool)
             .await?;
         Ok(())

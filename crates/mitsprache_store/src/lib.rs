@@ -11,7 +11,7 @@ mod migrate;
 
 pub use catalogue::{CatalogueData, CatalogueStore, ImportSummary, WriteOutcome};
 pub use identity::{
-    Account, Consent, Delivery, Grant, IdentityStore, Redemption, Rotation, Session, SessionSelector, StoredKey,
+    Account, Code, Consent, Delivery, Grant, IdentityStore, Redemption, Rotation, Session, SessionSelector, StoredKey,
 };
 pub use migrate::MIGRATIONS;
 

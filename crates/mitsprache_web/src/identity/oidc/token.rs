@@ -15,7 +15,7 @@ use mitsprache_oidc::client::{Client, GrantType};
 use mitsprache_oidc::jose::half_hash;
 use mitsprache_oidc::pkce;
 use mitsprache_oidc::random::{digest, id, secret};
-use mitsprache_store::{Account, Grant, Redemption, Rotation};
+use mitsprache_store::{Account, Code, Grant, Redemption, Rotation};
 use serde_json::{Value, json};
 
 pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
@@ -53,8 +53,27 @@ async fn authorization_code(state: &AppState, client: &Client, params: &Params) 
     let verifier = params.get("code_verifier");
     let now = state.clock().now().unix_timestamp();
     let store = state.store().identity();
-    let code = match store.redeem_code(&digest(code), now).await? {
-        Redemption::Fresh(c) => c,
+    // The checks a code must pass before it yields tokens (RFC 6749 §4.1.3, RFC 7636 §4.6).
+    let check = |code: &Code| -> Result<(), OAuthError> {
+        if code.grant.client_id != client.id {
+            return Err(invalid_grant("the code was issued to another client"));
+        }
+        if code.redirect_uri != redirect_uri {
+            return Err(invalid_grant("redirect_uri differs from the authorization request"));
+        }
+        let verifier = verifier.ok_or_else(|| invalid_grant("code_verifier is required"))?;
+        pkce::verify(verifier, &code.code_challenge).map_err(|e| invalid_grant(e.to_string()))?;
+        if code.grant.revoked_at.is_some() {
+            return Err(invalid_grant("the grant was revoked"));
+        }
+        Ok(())
+    };
+    let refresh = client.allows(GrantType::RefreshToken).then(|| secret(state.random()));
+    let refresh_digest = refresh.as_deref().map(digest);
+    let expires = now + state.identity().config.lifetimes.refresh_token;
+    let first_refresh = refresh_digest.as_deref().map(|d| (d, expires));
+    let (code, account) = match store.redeem_code(&digest(code), now, first_refresh, |c| check(c).is_ok()).await? {
+        Redemption::Fresh(found) => found,
         Redemption::Replayed { grant_id } => {
             store.revoke_grant(&grant_id, now).await?;
             tracing::warn!(client = %client.id, grant = %grant_id, "authorization code replayed; its grant is revoked");
@@ -62,19 +81,13 @@ async fn authorization_code(state: &AppState, client: &Client, params: &Params) 
         }
         Redemption::Invalid => return Err(invalid_grant("the code is unknown or expired")),
     };
-    // A failed check below has consumed the code: an attacker holding a stolen code gets one try.
-    if code.grant.client_id != client.id {
-        return Err(invalid_grant("the code was issued to another client"));
+    // A failed check has consumed the code: an attacker holding a stolen code gets one try.
+    check(&code)?;
+    let mut body = issue_for_grant(state, client, &code.grant, account, code.nonce.as_deref()).await?;
+    if let Some(refresh) = refresh {
+        body["refresh_token"] = refresh.into();
     }
-    if code.redirect_uri != redirect_uri {
-        return Err(invalid_grant("redirect_uri differs from the authorization request"));
-    }
-    let verifier = verifier.ok_or_else(|| invalid_grant("code_verifier is required"))?;
-    pkce::verify(verifier, &code.code_challenge).map_err(|e| invalid_grant(e.to_string()))?;
-    if code.grant.revoked_at.is_some() {
-        return Err(invalid_grant("the grant was revoked"));
-    }
-    issue_for_grant(state, client, &code.grant, None, code.nonce.as_deref(), true).await
+    Ok(body)
 }
 
 async fn refresh(state: &AppState, client: &Client, params: &Params) -> Result<Value, OAuthError> {
@@ -111,19 +124,18 @@ async fn refresh(state: &AppState, client: &Client, params: &Params) -> Result<V
         }
         grant.scope = asked.join(" ");
     }
-    let mut body = issue_for_grant(state, client, &grant, account, None, false).await?;
+    let mut body = issue_for_grant(state, client, &grant, account, None).await?;
     body["refresh_token"] = new.into();
     Ok(body)
 }
 
-/// Access token, ID token and (for a code exchange) a first refresh token of a user grant.
+/// Access token and ID token of a user grant.
 async fn issue_for_grant(
     state: &AppState,
     client: &Client,
     grant: &Grant,
     account: Option<Account>,
     nonce: Option<&str>,
-    first: bool,
 ) -> Result<Value, OAuthError> {
     let account = match account {
         Some(a) => a,
@@ -176,15 +188,6 @@ async fn issue_for_grant(
             claims,
         };
         body["id_token"] = sign_with(state, client.id_token_alg, "JWT", &id_token)?.into();
-    }
-    if first && client.allows(GrantType::RefreshToken) {
-        let refresh = secret(state.random());
-        state
-            .store()
-            .identity()
-            .add_refresh_token(&digest(&refresh), &grant.id, now + config.lifetimes.refresh_token)
-            .await?;
-        body["refresh_token"] = refresh.into();
     }
     Ok(body)
 }
