@@ -64,7 +64,7 @@ async fn authorize(
             tracing::info!(reason = %e, "authorization request refused with a page");
             return problem_page(&lang, &format!("oidc.error.{}", e.code()), StatusCode::BAD_REQUEST);
         }
-        Err(AuthorizeError::Redirect(e)) => return deliver(&state, e.deliver(&state.identity().config.issuer)),
+        Err(AuthorizeError::Redirect(e)) => return deliver(e.deliver(&state.identity().config.issuer)),
     };
     let Some(client) = client else { return problem_page(&lang, "oidc.error.unknown_client", StatusCode::BAD_REQUEST) };
     let current = match session::current(&state, &headers).await {
@@ -93,7 +93,7 @@ async fn proceed(
             error,
             description: description.to_owned(),
         };
-        deliver(state, e.deliver(&issuer))
+        deliver(e.deliver(&issuer))
     };
     let fresh_login = |c: &Current| pending.as_ref().is_some_and(|(_, created)| c.session.auth_time >= *created);
     let hinted_subject = match &request.id_token_hint {
@@ -245,16 +245,13 @@ async fn issue_code(
         )
         .await?;
     tracing::info!(client = %client.id, "authorization code issued");
-    Ok(deliver(
-        state,
-        az::deliver(
-            &request.redirect_uri,
-            request.response_mode,
-            request.state.as_deref(),
-            &state.identity().config.issuer,
-            vec![("code".into(), code)],
-        ),
-    ))
+    Ok(deliver(az::deliver(
+        &request.redirect_uri,
+        request.response_mode,
+        request.state.as_deref(),
+        &state.identity().config.issuer,
+        vec![("code".into(), code)],
+    )))
 }
 
 #[derive(Template)]
@@ -265,7 +262,7 @@ struct FormPostPage {
 }
 
 /// Sends the response to the client: 303 (never 307, RFC 9700 §4.12) or a form post.
-pub fn deliver(_state: &AppState, delivery: Delivery) -> Response {
+pub fn deliver(delivery: Delivery) -> Response {
     match delivery {
         Delivery::Redirect(url) => {
             let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response();
@@ -431,7 +428,7 @@ pub async fn consent_submit(
                 error: "access_denied",
                 description: "the person declined".into(),
             };
-            return Ok(deliver(&state, e.deliver(&state.identity().config.issuer)));
+            return Ok(deliver(e.deliver(&state.identity().config.issuer)));
         }
         // Consent covers what was asked now plus what was granted before.
         let mut scope = request.scope.clone();
