@@ -362,11 +362,7 @@ impl Presented {
                 let c = &verified.claims;
                 let str_claim = |k: &str| c.get(k).and_then(Value::as_str);
                 // RFC 7523 §3: iss and sub are the client, aud names this server, exp is future.
-                let aud_ok = match c.get("aud") {
-                    Some(Value::String(a)) => audiences.contains(&a.as_str()),
-                    Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).any(|a| audiences.contains(&a)),
-                    _ => false,
-                };
+                let aud_ok = audiences.iter().any(|a| jose::audience_includes(c, a));
                 let exp = c.get("exp").and_then(Value::as_i64).ok_or(ClientAuthError::Failed)?;
                 let now = now.unix_timestamp();
                 let jti = str_claim("jti").ok_or(ClientAuthError::Failed)?;

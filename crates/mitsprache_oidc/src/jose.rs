@@ -271,6 +271,15 @@ pub fn verify(token: &str, keys: &[Jwk]) -> Result<Verified, JoseError> {
     Ok(Verified { header, claims })
 }
 
+/// Whether a token's `aud` claim (a string or an array, RFC 7519 §4.1.3) names `audience`.
+pub fn audience_includes(claims: &Value, audience: &str) -> bool {
+    match claims.get("aud") {
+        Some(Value::String(a)) => a == audience,
+        Some(Value::Array(list)) => list.iter().any(|a| a.as_str() == Some(audience)),
+        _ => false,
+    }
+}
+
 /// The unverified header and claims, to find out who claims to have signed a token (e.g. the
 /// `iss` of a client assertion) before its keys are looked up.
 pub fn peek(token: &str) -> Result<Value, JoseError> {

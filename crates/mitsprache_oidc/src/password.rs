@@ -65,9 +65,7 @@ thread_local! {
 /// The raw Argon2id output for `password` and `salt`, computed in this thread's buffer.
 fn raw(password: &str, salt: &[u8], cost: Cost, out: &mut [u8]) -> Result<(), PasswordError> {
     let argon = argon(cost)?;
-    let blocks = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None)
-        .map_err(|_| PasswordError::Corrupt)?
-        .block_count();
+    let blocks = argon.params().block_count();
     BLOCKS.with(|cell| {
         let mut buffer = cell.borrow_mut();
         if buffer.len() != blocks {

@@ -53,7 +53,6 @@ pub struct Code {
     pub redirect_uri: String,
     pub code_challenge: String,
     pub nonce: Option<String>,
-    pub expires_at: i64,
 }
 
 /// What presenting a single-use value found.
@@ -313,7 +312,7 @@ impl<'a> IdentityStore<'a> {
         rows.iter().map(session).collect()
     }
 
-    /// Ends sessions: the one with `digest`, or with `sid`, or all of an account. Grants made
+    /// Ends sessions: the one with `digest`, or all of an account. Grants made
     /// in them without `offline_access` end too. Returns the (sid, client id) pairs to notify.
     pub async fn end_sessions(
         &self,
@@ -323,7 +322,6 @@ impl<'a> IdentityStore<'a> {
         let mut tx = self.pool.begin().await?;
         let (filter, value) = match which {
             SessionSelector::Digest(d) => ("digest = $1", d),
-            SessionSelector::Sid(s) => ("sid = $1", s),
             SessionSelector::Account(a) => ("account_id = $1", a),
         };
         let sids: Vec<String> = sqlx::query(&format!("DELETE FROM sessions WHERE {filter} RETURNING sid"))
@@ -511,7 +509,7 @@ impl<'a> IdentityStore<'a> {
                 .execute(&mut *tx)
                 .await?;
         let row = sqlx::query(&format!(
-            "SELECT {GRANT_COLUMNS}, c.redirect_uri, c.code_challenge, c.nonce, c.expires_at AS code_expires, c.used_at, \
+            "SELECT {GRANT_COLUMNS}, c.redirect_uri, c.code_challenge, c.nonce, c.used_at, \
              a.email, a.email_verified, a.password_hash, a.name, a.locale, a.role, a.created_at AS a_created, a.updated_at \
              FROM auth_codes c JOIN grants g ON g.id = c.grant_id LEFT JOIN accounts a ON a.id = g.account_id \
              WHERE c.digest = $1"
@@ -533,7 +531,6 @@ impl<'a> IdentityStore<'a> {
             redirect_uri: row.try_get("redirect_uri")?,
             code_challenge: row.try_get("code_challenge")?,
             nonce: row.try_get("nonce")?,
-            expires_at: row.try_get("code_expires")?,
             grant: g,
         };
         if let Some((refresh_digest, expires_at)) = first_refresh
@@ -1037,7 +1034,6 @@ impl<'a> IdentityStore<'a> {
 #[derive(Debug, Clone, Copy)]
 pub enum SessionSelector<'s> {
     Digest(&'s str),
-    Sid(&'s str),
     Account(&'s str),
 }
 

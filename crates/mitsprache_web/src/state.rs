@@ -76,8 +76,7 @@ impl AppState {
             .decode(pairwise)
             .map_err(|_| keys::KeyError::Corrupt("pairwise_subject".into()))?;
         let identity_config = config.identity.clone();
-        let keep = identity_config.lifetimes.access_token.max(identity_config.lifetimes.id_token) + 60;
-        let key_set = keys::load(&store, now, keep).await?;
+        let key_set = keys::load(&store, now, identity_config.keep_retired()).await?;
         let rotator = crate::identity::rotation::Rotator::start(store.clone());
         let identity = Identity::new(identity_config, key_set, pairwise, services.mailer, rotator);
         Ok(AppState {

@@ -5,11 +5,10 @@ pub mod catalogue;
 pub mod matching;
 
 use crate::error::ApiError;
-use crate::identity::oidc::{OAuthError, check_access_token};
+use crate::identity::oidc::{OAuthError, bearer, check_access_token};
 use crate::state::AppState;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::header;
 use axum::http::request::Parts;
 use mitsprache_domain::Role;
 
@@ -22,14 +21,8 @@ impl FromRequestParts<AppState> for Editor {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let presented = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .filter(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "))
-            .map(|v| v[7..].trim().to_owned())
-            .ok_or(ApiError::Unauthorized)?;
-        let (token, grant) = match check_access_token(state, &presented).await {
+        let presented = bearer(&parts.headers).ok_or(ApiError::Unauthorized)?;
+        let (token, grant) = match check_access_token(state, presented).await {
             Ok(checked) => checked,
             Err(OAuthError::Store(e)) => return Err(ApiError::Unavailable(e)),
             Err(_) => return Err(ApiError::Unauthorized),

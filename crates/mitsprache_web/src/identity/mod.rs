@@ -68,6 +68,13 @@ pub struct IdentityConfig {
     pub client_ip_header: Option<String>,
 }
 
+impl IdentityConfig {
+    /// How long retired keys stay published: until the last token they signed has expired.
+    pub fn keep_retired(&self) -> i64 {
+        self.lifetimes.access_token.max(self.lifetimes.id_token) + 60
+    }
+}
+
 impl Default for IdentityConfig {
     fn default() -> Self {
         IdentityConfig {
@@ -192,8 +199,7 @@ impl Identity {
         &self.pairwise
     }
 
-    /// How long retired keys stay published: until the last token they signed has expired.
     pub fn keep_retired(&self) -> i64 {
-        self.config.lifetimes.access_token.max(self.config.lifetimes.id_token) + 60
+        self.config.keep_retired()
     }
 }

@@ -175,11 +175,7 @@ pub async fn callback(
         let claims =
             verify(id_token, &jwks.keys).map_err(|e| OAuthError::Internal(format!("upstream ID token: {e}")))?.claims;
         let str_claim = |k: &str| claims.get(k).and_then(Value::as_str).map(str::to_owned);
-        let aud_ok = match claims.get("aud") {
-            Some(Value::String(a)) => *a == upstream.client_id,
-            Some(Value::Array(list)) => list.iter().any(|a| a == upstream.client_id.as_str()),
-            _ => false,
-        };
+        let aud_ok = mitsprache_oidc::jose::audience_includes(&claims, &upstream.client_id);
         let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
         if str_claim("iss").as_deref() != Some(upstream.issuer.as_str())
             || !aud_ok

@@ -5,11 +5,11 @@
 //! a taken address and reset requests all look the same from outside, and unknown addresses
 //! cost the same Argon2id work as known ones.
 
-use super::{Ctx, Lang, render};
+use super::{Ctx, Lang, render, render_form};
 use crate::identity::mail::Mail;
 use crate::identity::oidc::authorize::{allow_form_target, load_pending, problem_page};
 use crate::identity::oidc::{OAuthError, logout};
-use crate::identity::session::{self, ClientIp, Csrf, Current, csrf_ok};
+use crate::identity::session::{self, ClientIp, Current, csrf_ok};
 use crate::state::AppState;
 use askama::Template;
 use axum::Form;
@@ -125,10 +125,9 @@ fn login_form(
     client: Option<(&String, &String)>,
     status: StatusCode,
 ) -> Response {
-    let csrf = Csrf::for_page(state, headers);
     let ctx = Ctx::new(lang, "/anmelden", None);
-    let page = LoginPage {
-        csrf: csrf.token.clone(),
+    let mut r = render_form(state, headers, lang, status, |csrf| LoginPage {
+        csrf,
         reference: reference.to_owned(),
         email,
         error,
@@ -136,9 +135,7 @@ fn login_form(
         open_registration: state.identity().config.open_registration,
         upstream: state.identity().config.upstream.iter().map(|u| (u.id.clone(), u.name.clone())).collect(),
         ctx,
-    };
-    let mut r = render(&page, lang, status);
-    csrf.apply(state, &mut r);
+    });
     if let Some((_, redirect_uri)) = client {
         allow_form_target(&mut r, redirect_uri);
     }
@@ -248,19 +245,15 @@ fn register_form(
     errors: Vec<String>,
     status: StatusCode,
 ) -> Response {
-    let csrf = Csrf::for_page(state, headers);
-    let page = RegisterPage {
+    render_form(state, headers, lang, status, |csrf| RegisterPage {
         ctx: Ctx::new(lang, "/registrieren", None),
-        csrf: csrf.token.clone(),
+        csrf,
         reference: reference.to_owned(),
         email: email.to_owned(),
         name: name.to_owned(),
         errors,
         min_length: password::MIN_LENGTH,
-    };
-    let mut r = render(&page, lang, status);
-    csrf.apply(state, &mut r);
-    r
+    })
 }
 
 pub async fn register_page(
@@ -401,11 +394,10 @@ struct ForgotPage {
 }
 
 pub async fn forgot_page(State(state): State<AppState>, lang: Lang, headers: HeaderMap) -> Response {
-    let csrf = Csrf::for_page(&state, &headers);
-    let page = ForgotPage { ctx: Ctx::new(&lang, "/passwort-vergessen", None), csrf: csrf.token.clone() };
-    let mut r = render(&page, &lang, StatusCode::OK);
-    csrf.apply(&state, &mut r);
-    r
+    render_form(&state, &headers, &lang, StatusCode::OK, |csrf| ForgotPage {
+        ctx: Ctx::new(&lang, "/passwort-vergessen", None),
+        csrf,
+    })
 }
 
 #[derive(Deserialize)]
@@ -460,16 +452,13 @@ fn reset_form(
     error: Option<String>,
     status: StatusCode,
 ) -> Response {
-    let csrf = Csrf::for_page(state, headers);
-    let page = ResetPage {
+    let mut r = render_form(state, headers, lang, status, |csrf| ResetPage {
         ctx: Ctx::new(lang, "/passwort-neu", None),
-        csrf: csrf.token.clone(),
+        csrf,
         token: token.to_owned(),
         error,
         min_length: password::MIN_LENGTH,
-    };
-    let mut r = render(&page, lang, status);
-    csrf.apply(state, &mut r);
+    });
     // The token is in the URL: keep it out of Referer headers.
     r.headers_mut().insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     r
@@ -635,14 +624,7 @@ async fn require(state: &AppState, headers: &HeaderMap) -> Result<std::result::R
 
 fn date(ts: i64, locale: Locale) -> String {
     let d = time::OffsetDateTime::from_unix_timestamp(ts).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    match locale {
-        Locale::De => {
-            format!("{:02}.{:02}.{} {:02}:{:02} UTC", d.day(), u8::from(d.month()), d.year(), d.hour(), d.minute())
-        }
-        Locale::En => {
-            format!("{}-{:02}-{:02} {:02}:{:02} UTC", d.year(), u8::from(d.month()), d.day(), d.hour(), d.minute())
-        }
-    }
+    format!("{} {:02}:{:02} UTC", super::view::date(locale, d.date()), d.hour(), d.minute())
 }
 
 #[derive(Deserialize)]
@@ -693,10 +675,9 @@ pub async fn account_page(
             }
             _ => None,
         };
-        let csrf = Csrf::for_page(&state, &headers);
         let a = &current.account;
-        let page = AccountPage {
-            csrf: csrf.token.clone(),
+        let mut r = render_form(&state, &headers, &lang, StatusCode::OK, |csrf| AccountPage {
+            csrf,
             email: a.email.clone(),
             email_verified: a.email_verified,
             name: a.name.clone().unwrap_or_default(),
@@ -708,9 +689,7 @@ pub async fn account_page(
             has_password: a.password_hash.is_some(),
             notice,
             ctx,
-        };
-        let mut r = render(&page, &lang, StatusCode::OK);
-        csrf.apply(&state, &mut r);
+        });
         r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         Ok(r)
     });

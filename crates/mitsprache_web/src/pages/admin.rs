@@ -2,10 +2,10 @@
 //! pre-consented, and give accounts their role. Admins only.
 
 use super::account::message;
-use super::{Ctx, Lang, render};
+use super::{Ctx, Lang, render_form};
 use crate::identity::oidc::authorize::problem_page;
 use crate::identity::oidc::{OAuthError, typed};
-use crate::identity::session::{self, Csrf, Current, csrf_ok};
+use crate::identity::session::{self, Current, csrf_ok};
 use crate::state::AppState;
 use askama::Template;
 use axum::Form;
@@ -90,12 +90,13 @@ async fn clients_page(
             name: c.name,
         })
         .collect();
-    let csrf = Csrf::for_page(state, headers);
-    let page =
-        ClientsPage { ctx: Ctx::new(lang, "/admin/clients", None), csrf: csrf.token.clone(), clients, error, created };
-    let mut r = render(&page, lang, status);
-    csrf.apply(state, &mut r);
-    Ok(r)
+    Ok(render_form(state, headers, lang, status, |csrf| ClientsPage {
+        ctx: Ctx::new(lang, "/admin/clients", None),
+        csrf,
+        clients,
+        error,
+        created,
+    }))
 }
 
 pub async fn clients(State(state): State<AppState>, lang: Lang, headers: HeaderMap) -> Response {
@@ -279,11 +280,7 @@ pub async fn accounts(State(state): State<AppState>, lang: Lang, headers: Header
             .iter()
             .map(|r| (r.as_str().to_owned(), ctx.t.get(&format!("role.{}", r.as_str())).to_owned()))
             .collect();
-        let csrf = Csrf::for_page(&state, &headers);
-        let page = AccountsPage { ctx, csrf: csrf.token.clone(), accounts, roles };
-        let mut r = render(&page, &lang, StatusCode::OK);
-        csrf.apply(&state, &mut r);
-        Ok(r)
+        Ok(render_form(&state, &headers, &lang, StatusCode::OK, |csrf| AccountsPage { ctx, csrf, accounts, roles }))
     });
     run.await.unwrap_or_else(IntoResponse::into_response)
 }

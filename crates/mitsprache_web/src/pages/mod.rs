@@ -137,6 +137,21 @@ pub fn render(template: &impl Template, lang: &Lang, status: StatusCode) -> Resp
 }
 
 /// A page with a title and one paragraph (confirmations, explanations).
+/// Renders a page that holds a form: `page` gets this browser's CSRF token, and a new token's
+/// cookie is set on the response.
+pub fn render_form<T: Template>(
+    state: &crate::AppState,
+    headers: &axum::http::HeaderMap,
+    lang: &Lang,
+    status: StatusCode,
+    page: impl FnOnce(String) -> T,
+) -> Response {
+    let csrf = crate::identity::session::Csrf::for_page(state, headers);
+    let mut response = render(&page(csrf.token.clone()), lang, status);
+    csrf.apply(state, &mut response);
+    response
+}
+
 #[derive(Template)]
 #[template(path = "message.html")]
 pub struct MessagePage {

@@ -6,8 +6,8 @@
 //! URI is wrong is answered with a page and never redirected (RFC 9700 §4.11).
 
 use super::{OAuthError, scope_list};
-use crate::identity::session::{self, Csrf, Current, csrf_ok};
-use crate::pages::{Ctx, Lang, render};
+use crate::identity::session::{self, Current, csrf_ok};
+use crate::pages::{Ctx, Lang, render, render_form};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Query, RawQuery, State};
@@ -176,17 +176,11 @@ async fn fresh_consent(
 /// The subject an `id_token_hint` names, if it is an ID token this provider issued to `client`
 /// (expired ones are fine: OIDC Core §3.1.2.1).
 fn hint_subject(state: &AppState, client: &Client, hint: &str) -> Option<String> {
-    let keys = state.identity().keys();
-    let verified = mitsprache_oidc::jose::verify(hint, &keys.published).ok()?;
-    let c = &verified.claims;
-    let aud_ok = match c.get("aud") {
-        Some(serde_json::Value::String(a)) => *a == client.id,
-        Some(serde_json::Value::Array(list)) => list.iter().any(|a| a == client.id.as_str()),
-        _ => false,
-    };
-    (c.get("iss").and_then(|v| v.as_str()) == Some(state.identity().config.issuer.as_str()) && aud_ok)
-        .then(|| c.get("sub").and_then(|v| v.as_str()).map(str::to_owned))
-        .flatten()
+    let claims = super::hint_claims(state, hint)?;
+    if !mitsprache_oidc::jose::audience_includes(&claims, &client.id) {
+        return None;
+    }
+    claims.get("sub").and_then(|v| v.as_str()).map(str::to_owned)
 }
 
 fn ui_locale(ui_locales: Option<&str>) -> Option<Locale> {
@@ -355,18 +349,15 @@ pub async fn consent_page(
         };
         let ctx = Ctx::new(&lang, "/oidc/zustimmung", None);
         let claims = claim_labels(&ctx, &request.scope);
-        let csrf = Csrf::for_page(&state, &headers);
-        let page = ConsentPage {
+        let mut r = render_form(&state, &headers, &lang, StatusCode::OK, |csrf| ConsentPage {
             client_name: client.name.clone(),
             client_host: client.sector.clone(),
             claims,
             reference: q.anfrage.clone(),
-            csrf: csrf.token.clone(),
+            csrf,
             email: current.account.email.clone(),
             ctx,
-        };
-        let mut r = render(&page, &lang, StatusCode::OK);
-        csrf.apply(&state, &mut r);
+        });
         allow_form_target(&mut r, &request.redirect_uri);
         Ok::<_, OAuthError>(r)
     });

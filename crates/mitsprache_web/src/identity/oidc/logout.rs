@@ -4,8 +4,8 @@
 
 use super::{OAuthError, sign, subject_for};
 use crate::identity::oidc::authorize::problem_page;
-use crate::identity::session::{self, Csrf, csrf_ok};
-use crate::pages::{Ctx, Lang, render};
+use crate::identity::session::{self, csrf_ok};
+use crate::pages::{Ctx, Lang, render, render_form};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{RawQuery, State};
@@ -73,7 +73,7 @@ async fn end_session(
 ) -> Response {
     let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
     let run = crate::identity::oidc::typed(async {
-        let hint = get("id_token_hint").and_then(|h| hint_claims(&state, &h));
+        let hint = get("id_token_hint").and_then(|h| hint_session_and_client(&state, &h));
         let client_id = match (hint.as_ref().and_then(|h| h.1.clone()), get("client_id")) {
             (Some(a), Some(b)) if a != b => {
                 return Ok(problem_page(&lang, "oidc.error.logout_mismatch", StatusCode::BAD_REQUEST));
@@ -102,16 +102,13 @@ async fn end_session(
         let hinted_this_session = hint.as_ref().and_then(|h| h.0.as_deref()) == Some(current.session.sid.as_str());
         if !confirmed && !hinted_this_session {
             // The request does not prove it comes from a tool of this session: ask (§2).
-            let csrf = Csrf::for_page(&state, &headers);
             let fields = params.iter().filter(|(k, _)| k != "csrf").cloned().collect();
-            let page = LogoutPage {
+            let mut r = render_form(&state, &headers, &lang, StatusCode::OK, |csrf| LogoutPage {
                 ctx: Ctx::new(&lang, "/oidc/logout", None),
-                csrf: csrf.token.clone(),
+                csrf,
                 client_name: client.as_ref().map(|c| c.name.clone()),
                 fields,
-            };
-            let mut r = render(&page, &lang, StatusCode::OK);
-            csrf.apply(&state, &mut r);
+            });
             if let Some(target) = &redirect {
                 crate::identity::oidc::authorize::allow_form_target(&mut r, target);
             }
@@ -159,14 +156,9 @@ pub async fn notify(state: &AppState, account_id: &str, pairs: &[(String, String
     Ok(())
 }
 
-/// (sid, audience) of an ID token this provider signed; expired ones count (RP-Initiated Logout §2).
-fn hint_claims(state: &AppState, hint: &str) -> Option<(Option<String>, Option<String>)> {
-    let keys = state.identity().keys();
-    let verified = mitsprache_oidc::jose::verify(hint, &keys.published).ok()?;
-    let c = verified.claims;
-    if c.get("iss").and_then(|v| v.as_str()) != Some(state.identity().config.issuer.as_str()) {
-        return None;
-    }
+/// (sid, client) an `id_token_hint` names.
+fn hint_session_and_client(state: &AppState, hint: &str) -> Option<(Option<String>, Option<String>)> {
+    let c = super::hint_claims(state, hint)?;
     let aud = match c.get("aud") {
         Some(serde_json::Value::String(a)) => Some(a.clone()),
         Some(serde_json::Value::Array(list)) => list.first().and_then(|a| a.as_str()).map(str::to_owned),

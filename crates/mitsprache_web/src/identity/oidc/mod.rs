@@ -110,6 +110,20 @@ impl Params {
     }
 }
 
+/// The token of an `Authorization: Bearer` header (RFC 6750 §2.1).
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    (v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer ")).then(|| v[7..].trim())
+}
+
+/// The claims of an `id_token_hint`: an ID token this provider signed, expired or not (OIDC
+/// Core §3.1.2.1, RP-Initiated Logout §2).
+pub fn hint_claims(state: &AppState, hint: &str) -> Option<Value> {
+    let keys = state.identity().keys();
+    let claims = mitsprache_oidc::jose::verify(hint, &keys.published).ok()?.claims;
+    (claims.get("iss").and_then(Value::as_str) == Some(state.identity().config.issuer.as_str())).then_some(claims)
+}
+
 /// Reads the client credentials of a back-channel request.
 pub fn presented(headers: &HeaderMap, params: &Params) -> Result<Presented, OAuthError> {
     let basic = match headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {

@@ -1,10 +1,11 @@
 //! Dynamic client registration (RFC 7591) behind an initial access token, and reading one's own
 //! registration back with the registration access token (RFC 7592 §2.1).
 
+use super::bearer;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use mitsprache_oidc::client::{AuthMethod, Client, GrantType, Registration};
 use mitsprache_oidc::jose::Jwks;
@@ -34,11 +35,6 @@ struct Metadata {
 
 fn error(status: StatusCode, code: &str, description: &str) -> Response {
     (status, Json(json!({ "error": code, "error_description": description }))).into_response()
-}
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    (v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer ")).then(|| v[7..].trim())
 }
 
 pub async fn register(State(state): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Response {

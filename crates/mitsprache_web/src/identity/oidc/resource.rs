@@ -1,19 +1,14 @@
 //! Userinfo (OIDC Core §5.3), token introspection (RFC 7662) and revocation (RFC 7009).
 
-use super::{OAuthError, Params, authenticate, check_access_token, no_store, person, scope_list, subject_for};
+use super::{OAuthError, Params, authenticate, bearer, check_access_token, no_store, person, scope_list, subject_for};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use mitsprache_oidc::claims::userinfo as claims_for;
 use mitsprache_oidc::random::digest;
 use serde_json::{Value, json};
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    (v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer ")).then(|| v[7..].trim())
-}
 
 pub async fn userinfo_get(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let token = bearer(&headers).map(str::to_owned);
