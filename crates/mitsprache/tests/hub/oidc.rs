@@ -54,19 +54,20 @@ async fn login_and_consent(browser: &mut Browser, url: &str, email: &str, passwo
     assert_eq!(page.status, 303, "{}", page.body);
     let login = browser.follow(page).await;
     assert_eq!(login.status, 200, "{}", login.body);
-    let submitted = browser
-        .post(
-            "/anmelden",
-            &[
-                ("email", email),
-                ("password", password),
-                ("csrf", &login.input("csrf")),
-                ("anfrage", &login.input("anfrage")),
-            ],
-        )
-        .await;
+    let submitted = submit_login(browser, &login, email, password).await;
     assert_eq!(submitted.status, 303, "{}", submitted.body);
     consent_if_asked(browser, submitted).await
+}
+
+/// Submits the login form of `login` (a login page) with these credentials.
+async fn submit_login(browser: &mut Browser, login: &Page, email: &str, password: &str) -> Page {
+    let form = [
+        ("email", email),
+        ("password", password),
+        ("csrf", &login.input("csrf")),
+        ("anfrage", &login.input("anfrage")),
+    ];
+    browser.post("/anmelden", &form).await
 }
 
 async fn consent_if_asked(browser: &mut Browser, page: Page) -> Page {
@@ -357,17 +358,7 @@ pub async fn consent_is_asked_remembered_and_revocable(app: TestApp) {
     let mut browser = app.browser();
     let page = browser.get(&authorize_url(&client.0, &[])).await;
     let login = browser.follow(page).await;
-    let after_login = browser
-        .post(
-            "/anmelden",
-            &[
-                ("email", EMAIL),
-                ("password", PASSWORD),
-                ("csrf", &login.input("csrf")),
-                ("anfrage", &login.input("anfrage")),
-            ],
-        )
-        .await;
+    let after_login = submit_login(&mut browser, &login, EMAIL, PASSWORD).await;
     let consent = browser.follow(after_login).await;
     assert_eq!(consent.status, 200);
     assert!(consent.body.contains("Beteiligung Musterstadt"));
@@ -798,7 +789,7 @@ pub async fn max_age_login_hint_and_ui_locales_shape_the_login(app: TestApp) {
     let login = browser.follow(page).await;
     assert!(login.body.contains(r#"<html lang="en">"#));
     assert!(login.body.contains(&format!(r#"value="{EMAIL}""#)), "login_hint prefills the address");
-    let submitted = browser_post_login(&mut browser, &login).await;
+    let submitted = submit_login(&mut browser, &login, EMAIL, PASSWORD).await;
     let done = consent_if_asked(&mut browser, submitted).await;
     assert!(query_of(done.location.as_deref().unwrap()).contains_key("code"));
     // max_age: a login older than it asks again; auth_time is in the ID token.
@@ -806,7 +797,7 @@ pub async fn max_age_login_hint_and_ui_locales_shape_the_login(app: TestApp) {
     let again = browser.get(&authorize_url(&client.0, &[("max_age", "60")])).await;
     assert!(again.location.as_deref().unwrap().starts_with("/anmelden"), "a fresh login is needed");
     let login = browser.follow(again).await;
-    let submitted = browser_post_login(&mut browser, &login).await;
+    let submitted = submit_login(&mut browser, &login, EMAIL, PASSWORD).await;
     let done = browser.follow(submitted).await;
     let q = query_of(done.location.as_deref().unwrap());
     let body: Value = exchange(&app, &client, &q["code"], VERIFIER).await.json().await.unwrap();
@@ -818,20 +809,6 @@ pub async fn max_age_login_hint_and_ui_locales_shape_the_login(app: TestApp) {
     let other = app.add_client(tool("Other")).await;
     let hinted = browser.get(&authorize_url(&other.0, &[("id_token_hint", body["id_token"].as_str().unwrap())])).await;
     assert_eq!(query_of(hinted.location.as_deref().unwrap())["error"], "invalid_request");
-}
-
-async fn browser_post_login(browser: &mut Browser, login: &Page) -> Page {
-    browser
-        .post(
-            "/anmelden",
-            &[
-                ("email", EMAIL),
-                ("password", PASSWORD),
-                ("csrf", &login.input("csrf")),
-                ("anfrage", &login.input("anfrage")),
-            ],
-        )
-        .await
 }
 
 pub async fn clients_may_ask_for_rs256_id_tokens(app: TestApp) {
