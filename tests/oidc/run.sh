@@ -33,7 +33,8 @@ add_client() { "$hub_bin" client add --database "$db" --redirect-uri "$RP_REDIRE
 export RP_CLIENT MACHINE_CLIENT AUTHLIB_CLIENT
 RP_CLIENT=$(add_client --name "openid-client RP")
 AUTHLIB_CLIENT=$(add_client --name "Authlib RP" --auth-method client_secret_post)
-MACHINE_CLIENT=$("$hub_bin" client add --database "$db" --name "Maschine" --grant client_credentials)
+MACHINE_CLIENT=$("$hub_bin" client add --database "$db" --name "Maschine" --grant client_credentials \
+  --resource https://api.example/v1)
 export RP_EMAIL="openid-client@example.org" RP_PASSWORD="ein Satz als Passwort für node"
 printf '%s\n' "$RP_PASSWORD" | "$hub_bin" user add --database "$db" --email "$RP_EMAIL" >/dev/null
 

@@ -1,5 +1,5 @@
 //! The command line: `serve`, `migrate`, `catalogue import|export`, `user`, `client`, `keys`,
-//! `config example`.
+//! `jobs`, `config example`.
 
 use crate::commands;
 use crate::config::{Config, Overrides};
@@ -20,6 +20,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per process; boxing the large variant would only obscure the clap definition.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Run the hub (migrates the database; loads the bundled catalogue into an empty one).
@@ -49,6 +51,11 @@ enum Command {
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// Background jobs (back-channel logouts, housekeeping).
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
     },
     /// Configuration helpers.
     Config {
@@ -160,6 +167,16 @@ enum ClientCommand {
         /// Sign this tool's ID tokens with RS256 instead of ES256 (for relying parties without ECDSA).
         #[arg(long, value_name = "ALG")]
         id_token_alg: Option<String>,
+        /// `required` (default) or `optional`: the weaker option, for confidential tools whose login
+        /// library sends no PKCE (stock OmniAuth); such a tool must send a nonce instead.
+        #[arg(long, value_name = "REQUIRED|OPTIONAL")]
+        pkce: Option<String>,
+        /// A scope beyond OpenID Connect's the tool may ask for, e.g. catalogue:write (repeatable).
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
+        /// A resource server (RFC 8707) a machine client may ask tokens for (repeatable).
+        #[arg(long = "resource", value_name = "URI")]
+        resources: Vec<String>,
     },
     /// List registered tools.
     List,
@@ -169,6 +186,18 @@ enum ClientCommand {
 enum KeysCommand {
     /// Add new signing keys (ES256, RS256); old public keys stay published until their tokens expire.
     Rotate,
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// List background jobs, newest first, with their state and last error.
+    List {
+        /// Only jobs of this kind, e.g. logout.backchannel.
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -220,6 +249,9 @@ pub async fn run() -> anyhow::Result<()> {
                     public_subject,
                     role,
                     id_token_alg,
+                    pkce,
+                    scopes,
+                    resources,
                 },
         } => {
             let args = commands::identity::ClientArgs {
@@ -235,11 +267,17 @@ pub async fn run() -> anyhow::Result<()> {
                 public_subject,
                 machine_role: role.map(Into::into),
                 id_token_alg: id_token_alg.as_deref(),
+                pkce: pkce.as_deref(),
+                scopes: &scopes,
+                resources: &resources,
             };
             commands::identity::client_add(&config, args).await
         }
         Command::Client { command: ClientCommand::List } => commands::identity::client_list(&config).await,
         Command::Keys { command: KeysCommand::Rotate } => commands::identity::keys_rotate(&config).await,
+        Command::Jobs { command: JobsCommand::List { kind, limit } } => {
+            commands::identity::jobs_list(&config, kind.as_deref(), limit).await
+        }
         Command::Config { .. } => Ok(()),
     }
 }

@@ -27,6 +27,19 @@ pub struct Config {
     pub catalogue: CatalogueConfig,
     pub identity: IdentityConfig,
     pub mail: MailConfig,
+    pub jobs: JobsConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobsConfig {
+    /// How long a running background job stays with its instance without a heartbeat: after a
+    /// crash, the time until another instance takes it over.
+    pub lease_seconds: i64,
+    /// How often an idle instance looks for due jobs queued by other instances.
+    pub poll_seconds: u64,
+    /// Background jobs one instance runs at the same time.
+    pub concurrency: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -142,6 +155,7 @@ impl Default for Config {
                 smtp_password_file: None,
                 outbox: "data/outbox".into(),
             },
+            jobs: JobsConfig { lease_seconds: 30, poll_seconds: 1, concurrency: 8 },
         }
     }
 }
@@ -243,6 +257,15 @@ impl Config {
         if self.catalogue.refresh_seconds == 0 {
             bail!("key `catalogue.refresh_seconds`: must be at least 1");
         }
+        if !(2..=3600).contains(&self.jobs.lease_seconds) {
+            bail!("key `jobs.lease_seconds`: must be between 2 and 3600");
+        }
+        if !(1..=60).contains(&self.jobs.poll_seconds) {
+            bail!("key `jobs.poll_seconds`: must be between 1 and 60");
+        }
+        if !(1..=256).contains(&self.jobs.concurrency) {
+            bail!("key `jobs.concurrency`: must be between 1 and 256");
+        }
         Ok(())
     }
 
@@ -273,8 +296,9 @@ impl Config {
             format!("format = \"{format}\""),
             String::new(),
             "[catalogue]".into(),
-            "# Catalogue writes need an access token of an editor: a person with the editor role, or".into(),
-            "# a machine client added with `mitsprache client add --grant client_credentials --role editor`.".into(),
+            "# Catalogue writes need an editor's access token with the scope catalogue:write: a machine".into(),
+            "# client added with `mitsprache client add --grant client_credentials --role editor`, or a".into(),
+            "# person with the editor role through a tool registered with `--scope catalogue:write`.".into(),
             format!("load_bundled = {}", c.catalogue.load_bundled),
             format!("refresh_seconds = {}", c.catalogue.refresh_seconds),
             String::new(),
@@ -310,6 +334,13 @@ impl Config {
             "# smtp_user = \"hub\"".into(),
             "# smtp_password_file = \"/run/secrets/smtp-password\"".into(),
             format!("outbox = \"{}\"", c.mail.outbox.display()),
+            String::new(),
+            "[jobs]".into(),
+            "# Background jobs (back-channel logouts, housekeeping) run on whichever instance claims them.".into(),
+            "# A job whose instance dies is taken over by another once its lease has run out.".into(),
+            format!("lease_seconds = {}", c.jobs.lease_seconds),
+            format!("poll_seconds = {}", c.jobs.poll_seconds),
+            format!("concurrency = {}", c.jobs.concurrency),
             String::new(),
         ]
         .join("\n")

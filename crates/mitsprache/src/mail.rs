@@ -6,7 +6,7 @@ use anyhow::Context;
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use mitsprache_web::identity::mail::{Mail, MailFuture, Mailer};
+use mitsprache_hub::ports::{BoxFuture, Mail, Mailer};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -27,7 +27,7 @@ pub struct SmtpMailer {
 }
 
 impl Mailer for SmtpMailer {
-    fn send(&self, mail: Mail) -> MailFuture<'_> {
+    fn send(&self, mail: Mail) -> BoxFuture<'_, Result<(), String>> {
         Box::pin(async move {
             let message = build(&self.from, &mail)?;
             self.transport.send(message).await.map(|_| ()).map_err(|e| e.to_string())
@@ -41,7 +41,7 @@ pub struct FolderMailer {
 }
 
 impl Mailer for FolderMailer {
-    fn send(&self, mail: Mail) -> MailFuture<'_> {
+    fn send(&self, mail: Mail) -> BoxFuture<'_, Result<(), String>> {
         Box::pin(async move {
             let message = build(&self.from, &mail)?;
             let bytes = message.formatted();

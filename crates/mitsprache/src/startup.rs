@@ -1,14 +1,16 @@
 //! Building a running hub from a configuration: connect, migrate, load the bundled catalogue
-//! into an empty database, build the web state, bind the listener.
+//! into an empty database, start the application layer with its ports, schedule the recurring
+//! jobs, start this instance's job worker and snapshot refresher, bind the listener.
 
 use crate::config::Config;
 use anyhow::Context;
 use mitsprache_catalogue::bundled;
 use mitsprache_domain::{Clock, SystemClock};
+use mitsprache_hub::jobs::Worker;
+use mitsprache_hub::{Hub, HubConfig, JobsConfig, Ports, UpstreamProvider};
 use mitsprache_oidc::Lifetimes;
 use mitsprache_store::Store;
-use mitsprache_web::identity::IdentityConfig;
-use mitsprache_web::{AppState, Services, WebConfig};
+use mitsprache_web::{AppState, WebConfig};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,24 +20,24 @@ pub struct App {
     pub state: AppState,
     pub listener: TcpListener,
     pub address: SocketAddr,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
+    worker: Worker,
+    refresher: tokio::task::JoinHandle<()>,
 }
 
-/// The identity settings the web layer needs, from the configuration.
-pub fn identity_config(config: &Config) -> IdentityConfig {
-    IdentityConfig {
+/// The settings of the application layer, from the configuration.
+pub fn hub_config(config: &Config) -> HubConfig {
+    HubConfig {
         issuer: config.public_url.trim_end_matches('/').to_owned(),
         lifetimes: Lifetimes { session: config.identity.session_hours * 3600, ..Lifetimes::default() },
         login_attempts: config.identity.login_attempts,
-        login_window: config.identity.login_window_minutes * 60,
+        login_window: time::Duration::minutes(config.identity.login_window_minutes),
         open_registration: config.identity.open_registration,
         registration_token: config.identity.registration_token.clone(),
-        client_ip_header: config.identity.client_ip_header.clone(),
         upstream: config
             .identity
             .upstream
             .iter()
-            .map(|u| mitsprache_web::identity::UpstreamProvider {
+            .map(|u| UpstreamProvider {
                 id: u.id.clone(),
                 name: u.name.clone(),
                 issuer: u.issuer.trim_end_matches('/').to_owned(),
@@ -43,8 +45,25 @@ pub fn identity_config(config: &Config) -> IdentityConfig {
                 client_secret: u.client_secret.clone().unwrap_or_default(),
             })
             .collect(),
-        ..IdentityConfig::default()
+        jobs: JobsConfig {
+            lease: time::Duration::seconds(config.jobs.lease_seconds),
+            poll: Duration::from_secs(config.jobs.poll_seconds),
+            concurrency: config.jobs.concurrency,
+            ..JobsConfig::default()
+        },
+        ..HubConfig::default()
     }
+}
+
+/// The ports of a real hub: the system's randomness, the configured mail transport, outbound
+/// HTTP through reqwest, and `clock`.
+pub fn ports(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Ports> {
+    Ok(Ports {
+        clock,
+        random: Arc::new(mitsprache_oidc::random::OsRandom),
+        mailer: crate::mail::mailer(&config.mail)?,
+        http: Arc::new(crate::http::ReqwestHttp::new()?),
+    })
 }
 
 /// Opens and migrates the store; on an empty catalogue loads the bundled one.
@@ -69,34 +88,44 @@ pub async fn prepare_store(config: &Config, clock: &dyn Clock) -> anyhow::Result
     Ok(store)
 }
 
+/// The application layer over a prepared store, as `serve` and the CLI commands use it.
+pub async fn hub(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Hub> {
+    let store = prepare_store(config, clock.as_ref()).await?;
+    let ports = ports(config, clock)?;
+    Ok(Hub::start(store, hub_config(config), ports).await?)
+}
+
 impl App {
     pub async fn build(config: &Config) -> anyhow::Result<App> {
         Self::build_with_clock(config, Arc::new(SystemClock)).await
     }
 
     pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
-        let services = Services {
-            random: Arc::new(mitsprache_oidc::random::OsRandom),
-            mailer: crate::mail::mailer(&config.mail)?,
-        };
-        Self::build_with(config, clock, services).await
-    }
-
-    /// Builds with injected clock, randomness and mail transport (tests).
-    pub async fn build_with(config: &Config, clock: Arc<dyn Clock>, services: Services) -> anyhow::Result<App> {
         let store = prepare_store(config, clock.as_ref()).await?;
-        let web =
-            WebConfig { secure_cookies: config.public_url.starts_with("https://"), identity: identity_config(config) };
-        let state = AppState::new(store, web, clock, services).await?;
-        let mut tasks = vec![state.spawn_refresh(Duration::from_secs(config.catalogue.refresh_seconds))];
-        tasks.extend(state.spawn_identity_tasks());
+        let hub = Hub::start(store, hub_config(config), ports(config, clock)?).await?;
+        hub.schedule_recurring().await?;
+        let web = WebConfig {
+            secure_cookies: config.public_url.starts_with("https://"),
+            client_ip_header: config.identity.client_ip_header.clone(),
+        };
+        let state = AppState::new(hub.clone(), web);
+        let worker = Worker::start(hub.clone());
+        let refresher = hub.spawn_refresher(Duration::from_secs(config.catalogue.refresh_seconds));
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
         let address = listener.local_addr()?;
-        Ok(App { state, listener, address, tasks })
+        if public_url_misleads(&config.public_url, address) {
+            tracing::warn!(
+                public_url = %config.public_url, listen = %address,
+                "public_url is a loopback address other than the one the hub listens on: discovery, redirects and \
+                 mail links will point elsewhere; set public_url to the address people and tools reach the hub at"
+            );
+        }
+        Ok(App { state, listener, address, worker, refresher })
     }
 
-    /// Serves until `shutdown` completes, then finishes in-flight requests and closes the store.
+    /// Serves until `shutdown` completes, then finishes in-flight requests, gives running jobs
+    /// a moment to end, and closes the store.
     pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let router = mitsprache_web::router(self.state.clone())
             // The span names the path only: query strings carry mail-link tokens, ID token hints
@@ -110,18 +139,27 @@ impl App {
                 axum::http::StatusCode::REQUEST_TIMEOUT,
                 Duration::from_secs(30),
             ));
-        tracing::info!(address = %self.address, "mitsprache serves");
-        // The peer address feeds the per-IP login rate limit.
-        axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await?;
-        for task in &self.tasks {
-            task.abort();
-        }
-        self.state.store().close().await;
+        tracing::info!(address = %self.address, public_url = %self.state.hub().config().issuer, "mitsprache serves");
+        mitsprache_web::serve::serve(self.listener, router, shutdown).await?;
+        self.refresher.abort();
+        self.worker.stop(Duration::from_secs(10)).await;
+        self.state.hub().store().close().await;
         tracing::info!("mitsprache stopped");
         Ok(())
     }
+}
+
+/// Whether `public_url` names a loopback address other than the one the hub listens on (the
+/// default `http://127.0.0.1:8080` with another `--listen` port silently breaks discovery).
+fn public_url_misleads(public_url: &str, listen: SocketAddr) -> bool {
+    let Ok(url) = url::Url::parse(public_url) else { return false };
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost",
+        None => false,
+    };
+    loopback && url.port_or_known_default() != Some(listen.port())
 }
 
 /// Completes on SIGTERM or Ctrl-C. The handlers are installed when this is called, not when the
@@ -131,6 +169,7 @@ pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'stat
     let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     async move {
         let ctrl_c = async {
+            // An error means no handler could be installed; SIGTERM still stops the hub.
             let _ = tokio::signal::ctrl_c().await;
         };
         #[cfg(unix)]
@@ -149,5 +188,19 @@ pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'stat
             () = term => {},
         }
         tracing::info!("shutdown requested; finishing open requests");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::public_url_misleads;
+
+    #[test]
+    fn a_loopback_public_url_on_another_port_is_noticed() {
+        let listen = "127.0.0.1:9000".parse().unwrap();
+        assert!(public_url_misleads("http://127.0.0.1:8080", listen));
+        assert!(public_url_misleads("http://localhost", listen));
+        assert!(!public_url_misleads("http://127.0.0.1:9000", listen));
+        assert!(!public_url_misleads("https://hub.example", listen));
     }
 }

@@ -1,14 +1,17 @@
 //! Entities and validated newtypes that every other crate speaks: locales, localized text,
-//! slugs, facts that may be unknown, sources, and the injected clock.
+//! slugs, facts that may be unknown, sources, e-mail addresses and accounts, and the injected
+//! clock.
 //!
 //! Deliberately not here: anything that does I/O, knows HTTP or SQL, or belongs to a single
 //! capability (the catalogue, matching and identity crates own their records).
 
+mod account;
 mod known;
 mod locale;
 mod role;
 mod slug;
 
+pub use account::{Account, Email, EmailError};
 pub use known::{Known, Sourced, iso_date};
 pub use locale::{Locale, LocalizedText};
 pub use role::Role;

@@ -2,7 +2,7 @@
 //! with PKCE S256; the client and redirect URI are checked before anything is sent back, and when
 //! either is wrong the person sees an error page and is never redirected (RFC 9700 §4.11).
 
-use crate::client::{Client, GrantType};
+use crate::client::{Client, GrantType, Pkce};
 use crate::pkce;
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -30,7 +30,9 @@ pub struct AuthorizeRequest {
     pub scope: Vec<String>,
     pub state: Option<String>,
     pub nonce: Option<String>,
-    pub code_challenge: String,
+    /// None only for a confidential client registered with optional PKCE; it sent a nonce.
+    #[serde(default)]
+    pub code_challenge: Option<String>,
     pub response_mode: ResponseMode,
     pub prompt: Prompt,
     pub max_age: Option<i64>,
@@ -146,15 +148,33 @@ pub fn validate(params: &[(String, String)], client: Option<&Client>) -> Result<
     if !requested.contains(&"openid") {
         return Err(fail("invalid_scope", "the scope must contain openid"));
     }
-    let mut scope: Vec<String> =
-        crate::SCOPES.iter().filter(|s| requested.contains(s)).map(|s| (*s).to_owned()).collect();
+    // The OpenID scopes, then the extra ones this client is registered for; others are ignored
+    // (RFC 6749 §3.3).
+    let mut scope: Vec<String> = crate::SCOPES
+        .iter()
+        .chain(crate::EXTRA_SCOPES.iter())
+        .filter(|s| requested.contains(s))
+        .filter(|s| crate::SCOPES.contains(s) || client.scopes.iter().any(|c| c == *s))
+        .map(|s| (*s).to_owned())
+        .collect();
     if scope.iter().any(|s| s == "offline_access") && !client.allows(GrantType::RefreshToken) {
         scope.retain(|s| s != "offline_access");
     }
-    let code_challenge =
-        get("code_challenge")?.ok_or_else(|| fail("invalid_request", "code_challenge is required (PKCE S256)"))?;
-    pkce::check_challenge(code_challenge, get("code_challenge_method")?)
-        .map_err(|e| fail("invalid_request", &e.to_string()))?;
+    let code_challenge = match get("code_challenge")? {
+        Some(challenge) => {
+            pkce::check_challenge(challenge, get("code_challenge_method")?)
+                .map_err(|e| fail("invalid_request", &e.to_string()))?;
+            Some(challenge.to_owned())
+        }
+        // RFC 9700 §2.1.1: a confidential OpenID Connect client may rely on nonce instead.
+        None if client.pkce == Pkce::Optional && !client.is_public() => {
+            if get("nonce")?.is_none() {
+                return Err(fail("invalid_request", "nonce is required when no code_challenge is sent"));
+            }
+            None
+        }
+        None => return Err(fail("invalid_request", "code_challenge is required (PKCE S256)")),
+    };
 
     let mut prompt = Prompt::default();
     for value in get("prompt")?.unwrap_or("").split(' ').filter(|s| !s.is_empty()) {
@@ -185,7 +205,7 @@ pub fn validate(params: &[(String, String)], client: Option<&Client>) -> Result<
         scope,
         state: owned(get("state")?),
         nonce: owned(get("nonce")?),
-        code_challenge: code_challenge.to_owned(),
+        code_challenge,
         response_mode,
         prompt,
         max_age,
@@ -339,5 +359,40 @@ mod tests {
         assert_eq!(d, Delivery::Redirect("https://tool.example/cb?a=1&code=x&state=s+t&iss=https%3A%2F%2Fhub".into()));
         let f = deliver(CB, ResponseMode::FormPost, None, "https://hub", vec![("code".into(), "x".into())]);
         assert!(matches!(f, Delivery::FormPost { ref fields, .. } if fields.len() == 2));
+    }
+
+    #[test]
+    fn without_pkce_only_an_admin_allowed_confidential_client_gets_through_and_only_with_nonce() {
+        let no_pkce = [("code_challenge", ""), ("code_challenge_method", "")];
+        assert_eq!(error_of(&no_pkce), "invalid_request", "PKCE is required by default");
+        let r = Registration {
+            name: "OmniAuth".into(),
+            redirect_uris: vec![CB.into()],
+            pkce: Pkce::Optional,
+            ..Registration::default()
+        };
+        let omniauth = r.into_client("c1".into(), "s".into(), OffsetDateTime::UNIX_EPOCH).unwrap().0;
+        match validate(&params(&no_pkce), Some(&omniauth)) {
+            Err(AuthorizeError::Redirect(e)) => assert!(e.description.contains("nonce"), "{e:?}"),
+            other => panic!("{other:?}"),
+        }
+        let ok = validate(&params(&[no_pkce[0], no_pkce[1], ("nonce", "n")]), Some(&omniauth)).unwrap();
+        assert_eq!(ok.code_challenge, None);
+        let with = validate(&params(&[("nonce", "n")]), Some(&omniauth)).unwrap();
+        assert_eq!(with.code_challenge.as_deref(), Some(CHALLENGE), "a client that sends PKCE gets PKCE");
+    }
+
+    #[test]
+    fn extra_scopes_are_kept_only_for_clients_registered_for_them() {
+        let asked = [("scope", "openid catalogue:write")];
+        assert_eq!(validate(&params(&asked), Some(&client())).unwrap().scope, vec!["openid"]);
+        let r = Registration {
+            name: "Redaktion".into(),
+            redirect_uris: vec![CB.into()],
+            scopes: vec![crate::CATALOGUE_WRITE.into()],
+            ..Registration::default()
+        };
+        let editor_tool = r.into_client("c1".into(), "s".into(), OffsetDateTime::UNIX_EPOCH).unwrap().0;
+        assert_eq!(validate(&params(&asked), Some(&editor_tool)).unwrap().scope, vec!["openid", "catalogue:write"]);
     }
 }

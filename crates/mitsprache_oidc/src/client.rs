@@ -60,6 +60,30 @@ impl AuthMethod {
     }
 }
 
+/// Whether a client must use PKCE. Required for every client unless an admin allows a
+/// confidential client to use `nonce` instead (RFC 9700 §2.1.1), for relying parties such as
+/// stock OmniAuth that send no code challenge. The weaker option; never for public clients.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pkce {
+    #[default]
+    Required,
+    Optional,
+}
+
+impl Pkce {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Pkce::Required => "required",
+            Pkce::Optional => "optional",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Pkce> {
+        [Pkce::Required, Pkce::Optional].into_iter().find(|p| p.as_str() == s)
+    }
+}
+
 /// A registered client. The secret is kept only as its SHA-256 digest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Client {
@@ -90,6 +114,15 @@ pub struct Client {
     /// Registration §2; some relying parties only verify RSA).
     #[serde(default = "default_id_token_alg")]
     pub id_token_alg: crate::jose::Alg,
+    #[serde(default)]
+    pub pkce: Pkce,
+    /// Scopes beyond OpenID Connect's that this client may ask for (e.g. `catalogue:write`);
+    /// a client_credentials token without `scope` gets all of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
+    /// Resource servers (RFC 8707 `resource`) a machine client may ask tokens for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
@@ -109,6 +142,9 @@ pub struct Registration {
     pub backchannel_logout_uri: Option<String>,
     pub machine_role: Option<mitsprache_domain::Role>,
     pub id_token_alg: Option<crate::jose::Alg>,
+    pub pkce: Pkce,
+    pub scopes: Vec<String>,
+    pub resources: Vec<String>,
 }
 
 fn default_id_token_alg() -> crate::jose::Alg {
@@ -133,6 +169,101 @@ impl RegistrationError {
     }
 }
 
+/// RFC 7591 client metadata as a tool sends it to the registration endpoint.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Metadata {
+    pub client_name: Option<String>,
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub grant_types: Vec<String>,
+    #[serde(default)]
+    pub response_types: Vec<String>,
+    pub token_endpoint_auth_method: Option<String>,
+    pub jwks: Option<Jwks>,
+    pub subject_type: Option<String>,
+    pub backchannel_logout_uri: Option<String>,
+    pub id_token_signed_response_alg: Option<String>,
+    pub sector_identifier_uri: Option<String>,
+}
+
+impl Metadata {
+    /// Reads a registration request body: a JSON object.
+    pub fn parse(body: &[u8]) -> Result<Metadata, RegistrationError> {
+        match serde_json::from_slice::<Value>(body) {
+            Ok(v) if v.is_object() => serde_json::from_value(v).map_err(|e| RegistrationError::Metadata(e.to_string())),
+            _ => Err(RegistrationError::Metadata("the body must be a JSON object".into())),
+        }
+    }
+
+    /// What a self-registering tool may ask for: never a role, an extra scope, public subjects
+    /// or optional PKCE (those an admin grants).
+    pub fn into_registration(self) -> Result<Registration, RegistrationError> {
+        let meta = |m: String| RegistrationError::Metadata(m);
+        if self.response_types.iter().any(|r| r != "code") {
+            return Err(meta("only the response type code is supported".into()));
+        }
+        let grant_types = self
+            .grant_types
+            .iter()
+            .map(|g| GrantType::parse(g).ok_or_else(|| meta(format!("grant type {g} is not supported"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        let auth_method = match self.token_endpoint_auth_method.as_deref() {
+            None => None,
+            Some(m) => Some(AuthMethod::parse(m).ok_or_else(|| meta(format!("{m} is not supported")))?),
+        };
+        let subject_type = match self.subject_type.as_deref() {
+            None | Some("pairwise") => SubjectType::Pairwise,
+            // Public subjects let tools link people; only an admin may grant them.
+            Some(_) => return Err(meta("only pairwise subjects can be registered".into())),
+        };
+        let id_token_alg = match self.id_token_signed_response_alg.as_deref() {
+            None => None,
+            Some(a) => Some(
+                jose::Alg::parse(a)
+                    .ok_or_else(|| meta("id_token_signed_response_alg must be ES256 or RS256".into()))?,
+            ),
+        };
+        Ok(Registration {
+            name: self.client_name.unwrap_or_default(),
+            redirect_uris: self.redirect_uris,
+            post_logout_redirect_uris: self.post_logout_redirect_uris,
+            grant_types,
+            auth_method,
+            jwks: self.jwks,
+            subject_type,
+            sector_identifier_host: None,
+            first_party: false,
+            backchannel_logout_uri: self.backchannel_logout_uri,
+            machine_role: None,
+            id_token_alg,
+            pkce: Pkce::Required,
+            scopes: Vec::new(),
+            resources: Vec::new(),
+        })
+    }
+}
+
+/// A client's registered metadata in RFC 7591 names, as the registration endpoints answer.
+pub fn metadata_of(client: &Client, registration_client_uri: &str) -> Value {
+    serde_json::json!({
+        "client_id": client.id,
+        "client_name": client.name,
+        "redirect_uris": client.redirect_uris,
+        "post_logout_redirect_uris": client.post_logout_redirect_uris,
+        "grant_types": client.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
+        "response_types": ["code"],
+        "token_endpoint_auth_method": client.auth_method.as_str(),
+        "subject_type": match client.subject_type { SubjectType::Pairwise => "pairwise", SubjectType::Public => "public" },
+        "backchannel_logout_uri": client.backchannel_logout_uri,
+        "backchannel_logout_session_required": client.backchannel_logout_uri.is_some(),
+        "id_token_signed_response_alg": client.id_token_alg.as_str(),
+        "registration_client_uri": registration_client_uri,
+    })
+}
+
 /// Checks a redirect (or post-logout redirect) URI: absolute, no fragment, https except on
 /// loopback hosts (RFC 8252 §7.3 / RFC 9700 §2.1).
 pub fn check_redirect_uri(uri: &str) -> Result<Url, String> {
@@ -149,6 +280,21 @@ pub fn check_redirect_uri(uri: &str) -> Result<Url, String> {
         "http" if loopback => Ok(url),
         "http" => Err(format!("{uri}: must use https (http only for localhost)")),
         other => Err(format!("{uri}: scheme {other} is not allowed")),
+    }
+}
+
+/// Checks a resource indicator (RFC 8707 §2): an absolute URI without a fragment; https, or
+/// http on a loopback host.
+pub fn check_resource(uri: &str) -> Result<Url, String> {
+    let url = Url::parse(uri).map_err(|_| format!("resource {uri} must be an absolute URI"))?;
+    if url.fragment().is_some() {
+        return Err(format!("resource {uri} must not have a fragment"));
+    }
+    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if loopback => Ok(url),
+        _ => Err(format!("resource {uri} must use https")),
     }
 }
 
@@ -227,6 +373,28 @@ impl Registration {
         if self.machine_role.is_some() && !grant_types.contains(&GrantType::ClientCredentials) {
             return Err(RegistrationError::Metadata("a machine role needs the client_credentials grant".into()));
         }
+        if self.pkce == Pkce::Optional && auth_method == AuthMethod::None {
+            // Without a secret, PKCE is the only proof that the code's redeemer asked for it.
+            return Err(RegistrationError::Metadata("a public client must use PKCE".into()));
+        }
+        let mut scopes = Vec::new();
+        for s in &self.scopes {
+            if !crate::EXTRA_SCOPES.contains(&s.as_str()) {
+                return Err(RegistrationError::Metadata(format!("unknown scope {s}")));
+            }
+            if !scopes.contains(s) {
+                scopes.push(s.clone());
+            }
+        }
+        // The role is what the hub checks; the scope is what a token must carry to use it.
+        if self.machine_role.is_some_and(mitsprache_domain::Role::can_edit_catalogue)
+            && !scopes.iter().any(|s| s == crate::CATALOGUE_WRITE)
+        {
+            scopes.push(crate::CATALOGUE_WRITE.to_owned());
+        }
+        for r in &self.resources {
+            check_resource(r).map_err(RegistrationError::Metadata)?;
+        }
         let uses_secret = matches!(auth_method, AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost);
         let client = Client {
             id,
@@ -243,6 +411,9 @@ impl Registration {
             backchannel_logout_uri: self.backchannel_logout_uri,
             machine_role: self.machine_role,
             id_token_alg: self.id_token_alg.unwrap_or(crate::jose::Alg::ES256),
+            pkce: self.pkce,
+            scopes,
+            resources: self.resources,
             created_at: now,
         };
         Ok((client, uses_secret.then_some(secret)))
@@ -250,19 +421,14 @@ impl Registration {
 }
 
 impl Client {
-    /// Exact string comparison (RFC 9700 §4.1.3), except the port of loopback IP redirect URIs,
-    /// which native apps pick at run time (RFC 8252 §7.3).
+    /// Exact string comparison (RFC 9700 §4.1.3). Public clients (native apps) may vary the
+    /// port of a loopback IP redirect URI, which they pick at run time (RFC 8252 §7.3); the rest
+    /// of the URI must be spelled exactly as registered, so `127.1` or `HTTP://` never match.
     pub fn redirect_uri_allowed(&self, uri: &str) -> bool {
         if self.redirect_uris.iter().any(|r| r == uri) {
             return true;
         }
-        let Ok(asked) = Url::parse(uri) else { return false };
-        if !matches!(asked.host_str(), Some("127.0.0.1" | "[::1]")) || asked.scheme() != "http" {
-            return false;
-        }
-        self.redirect_uris.iter().filter_map(|r| Url::parse(r).ok()).any(|mut r| {
-            r.host_str() == asked.host_str() && r.set_port(asked.port()).is_ok() && r.as_str() == asked.as_str()
-        })
+        self.is_public() && self.redirect_uris.iter().any(|r| same_but_loopback_port(r, uri))
     }
 
     pub fn allows(&self, grant: GrantType) -> bool {
@@ -271,6 +437,38 @@ impl Client {
 
     pub fn is_public(&self) -> bool {
         self.auth_method == AuthMethod::None
+    }
+}
+
+/// `http://127.0.0.1:PORT/rest` (or `[::1]`) against a registered one that differs at most in its
+/// port, compared as text.
+fn same_but_loopback_port(registered: &str, asked: &str) -> bool {
+    let split = |uri: &str| -> Option<(&'static str, Option<u16>, String)> {
+        for host in ["http://127.0.0.1", "http://[::1]"] {
+            if let Some(rest) = uri.strip_prefix(host) {
+                let (port, rest) = match rest.strip_prefix(':') {
+                    Some(after) => {
+                        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+                        let text = &after[..digits];
+                        // One spelling per port: no leading zeros, no empty port.
+                        if digits == 0 || (text.len() > 1 && text.starts_with('0')) {
+                            return None;
+                        }
+                        (Some(text.parse().ok()?), &after[digits..])
+                    }
+                    None => (None, rest),
+                };
+                if !(rest.is_empty() || rest.starts_with('/')) {
+                    return None;
+                }
+                return Some((host, port, rest.to_owned()));
+            }
+        }
+        None
+    };
+    match (split(registered), split(asked)) {
+        (Some((h1, _, r1)), Some((h2, Some(_), r2))) => h1 == h2 && r1 == r2,
+        _ => false,
     }
 }
 
@@ -298,6 +496,39 @@ pub enum ClientAuthError {
 }
 
 impl Presented {
+    /// The credentials of a request: its `Authorization` header value and its parameters.
+    /// Malformed Basic credentials fail at once (as Basic, for the `WWW-Authenticate` answer).
+    pub fn read(authorization: Option<&str>, params: &crate::params::Params) -> Result<Presented, ClientAuthError> {
+        use base64::Engine;
+        let basic = match authorization {
+            Some(v) if v.len() > 6 && v[..6].eq_ignore_ascii_case("basic ") => {
+                let decoded = base64::engine::general_purpose::STANDARD
+                    .decode(v[6..].trim())
+                    .map_err(|_| ClientAuthError::Failed)?;
+                let text = String::from_utf8(decoded).map_err(|_| ClientAuthError::Failed)?;
+                let (id, secret) = text.split_once(':').ok_or(ClientAuthError::Failed)?;
+                // RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding.
+                let decode = |s: &str| {
+                    url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned())
+                };
+                Some((decode(id).unwrap_or_default(), decode(secret).unwrap_or_default()))
+            }
+            _ => None,
+        };
+        Ok(Presented {
+            basic,
+            post_id: params.get("client_id").map(str::to_owned),
+            post_secret: params.get("client_secret").map(str::to_owned),
+            assertion_type: params.get("client_assertion_type").map(str::to_owned),
+            assertion: params.get("client_assertion").map(str::to_owned),
+        })
+    }
+
+    /// Whether the request tried HTTP Basic (its failure then answers `WWW-Authenticate: Basic`).
+    pub fn tried_basic(authorization: Option<&str>) -> bool {
+        authorization.is_some_and(|v| v.len() > 6 && v[..6].eq_ignore_ascii_case("basic "))
+    }
+
     /// The client id the request names, whichever method it used.
     pub fn client_id(&self) -> Result<String, ClientAuthError> {
         let methods = usize::from(self.basic.is_some())
@@ -435,17 +666,58 @@ mod tests {
     }
 
     #[test]
-    fn redirect_uris_match_exactly_except_loopback_ports() {
+    fn redirect_uris_match_exactly_except_loopback_ports_of_native_apps() {
         let mut r = registration();
         r.redirect_uris.push("http://127.0.0.1/callback".into());
         r.sector_identifier_host = Some("decidim.example".into());
-        let (client, _) = r.into_client("c".into(), "s".into(), now()).unwrap();
-        assert!(client.redirect_uri_allowed("https://decidim.example/users/auth/openid_connect/callback"));
-        assert!(!client.redirect_uri_allowed("https://decidim.example/users/auth/openid_connect/callback/"));
-        assert!(!client.redirect_uri_allowed("https://decidim.example/users/auth/openid_connect/callback?x=1"));
-        assert!(!client.redirect_uri_allowed("https://DECIDIM.example.evil/users/auth/openid_connect/callback"));
-        assert!(client.redirect_uri_allowed("http://127.0.0.1:53117/callback"));
-        assert!(!client.redirect_uri_allowed("http://127.0.0.1:53117/other"));
+        let (web, _) = r.clone().into_client("c".into(), "s".into(), now()).unwrap();
+        assert!(web.redirect_uri_allowed("https://decidim.example/users/auth/openid_connect/callback"));
+        assert!(!web.redirect_uri_allowed("https://decidim.example/users/auth/openid_connect/callback/"));
+        assert!(!web.redirect_uri_allowed("https://decidim.example/users/auth/openid_connect/callback?x=1"));
+        assert!(!web.redirect_uri_allowed("https://DECIDIM.example.evil/users/auth/openid_connect/callback"));
+        assert!(!web.redirect_uri_allowed("http://127.0.0.1:53117/callback"), "a web client's port is fixed");
+        r.auth_method = Some(AuthMethod::None);
+        let (native, _) = r.into_client("n".into(), "s".into(), now()).unwrap();
+        assert!(native.redirect_uri_allowed("http://127.0.0.1:53117/callback"));
+        assert!(native.redirect_uri_allowed("http://127.0.0.1/callback"));
+        for other in [
+            "http://127.0.0.1:53117/other",
+            "http://127.1:53117/callback",
+            "http://0x7f000001:53117/callback",
+            "HTTP://127.0.0.1:53117/callback",
+            "http://127.0.0.1:053117/callback",
+            "http://127.0.0.1.:53117/callback",
+            "http://127.0.0.1:/callback",
+            "http://127.0.0.1:99999/callback",
+            "http://127.0.0.1:80@evil.example/callback",
+        ] {
+            assert!(!native.redirect_uri_allowed(other), "{other}");
+        }
+    }
+
+    #[test]
+    fn pkce_may_be_optional_only_for_confidential_clients() {
+        let mut r = registration();
+        r.pkce = Pkce::Optional;
+        assert!(r.clone().into_client("c".into(), "s".into(), now()).is_ok());
+        r.auth_method = Some(AuthMethod::None);
+        assert!(r.into_client("c".into(), "s".into(), now()).is_err());
+    }
+
+    #[test]
+    fn an_editor_machine_may_ask_for_the_catalogue_scope_and_only_known_scopes_register() {
+        let machine = Registration {
+            name: "Katalogpflege".into(),
+            grant_types: vec![GrantType::ClientCredentials],
+            machine_role: Some(mitsprache_domain::Role::Editor),
+            ..Registration::default()
+        };
+        let (client, _) = machine.clone().into_client("m".into(), "s".into(), now()).unwrap();
+        assert_eq!(client.scopes, vec![crate::CATALOGUE_WRITE.to_owned()]);
+        let odd = Registration { scopes: vec!["admin".into()], ..machine.clone() };
+        assert!(odd.into_client("m".into(), "s".into(), now()).is_err());
+        let bad_resource = Registration { resources: vec!["javascript:alert(1)".into()], ..machine };
+        assert!(bad_resource.into_client("m".into(), "s".into(), now()).is_err());
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub fn metadata(issuer: &str) -> Value {
         "introspection_endpoint": url(paths::INTROSPECT),
         "end_session_endpoint": url(paths::END_SESSION),
         "registration_endpoint": url(paths::REGISTER),
-        "scopes_supported": crate::SCOPES,
+        "scopes_supported": crate::SCOPES.iter().chain(crate::EXTRA_SCOPES.iter()).collect::<Vec<_>>(),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],

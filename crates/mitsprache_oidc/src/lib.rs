@@ -1,20 +1,27 @@
 //! The OpenID Connect provider's protocol, free of HTTP and SQL (ADR 0006).
 //!
 //! Each module is one protocol step or building block: [`random`] secrets and digests, [`jose`]
-//! signing keys and JWS, [`pkce`], [`client`] registration and authentication, [`authorize`]
-//! request validation, [`claims`] and tokens, [`subject`] identifiers, [`password`] hashing and
-//! [`discovery`] metadata. Time and randomness are passed in; the web crate maps these steps to
-//! endpoints and the store crate keeps their state.
+//! signing keys and JWS, [`keys`] the provider's key set, [`pkce`], [`params`] request
+//! parameters, [`client`] registration and authentication, [`authorize`] request validation,
+//! [`grant`] sessions, grants and codes, [`token`] the token endpoint's rules and the tokens it
+//! issues, [`claims`], [`subject`] identifiers, [`password`] hashing, [`error`] protocol errors
+//! and [`discovery`] metadata. Time and randomness are passed in; the application crate runs
+//! these steps with the store's state, and the web crate maps them to endpoints.
 
 pub mod authorize;
 pub mod claims;
 pub mod client;
 pub mod discovery;
+pub mod error;
+pub mod grant;
 pub mod jose;
+pub mod keys;
+pub mod params;
 pub mod password;
 pub mod pkce;
 pub mod random;
 pub mod subject;
+pub mod token;
 
 /// How long what the provider hands out stays valid, in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,5 +42,12 @@ impl Default for Lifetimes {
     }
 }
 
-/// The scopes the provider understands; others are ignored as RFC 6749 §3.3 allows.
+/// The OpenID Connect scopes the provider understands; others are ignored as RFC 6749 §3.3 allows.
 pub const SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
+
+/// The hub's own API scope: writing the marketplace catalogue. Only clients registered for it
+/// may ask for it, and only editors' and admins' tokens carrying it may write.
+pub const CATALOGUE_WRITE: &str = "catalogue:write";
+
+/// Scopes beyond OpenID Connect's, granted per client.
+pub const EXTRA_SCOPES: [&str; 1] = [CATALOGUE_WRITE];

@@ -37,19 +37,49 @@ pub enum PasswordError {
     TooShort,
     #[error("the password must have at most {MAX_LENGTH} characters")]
     TooLong,
+    #[error("the password must not contain control characters")]
+    Control,
+    #[error(
+        "the password is too easy to guess (a common password, a repetition or sequence, or a word of this hub or of the address)"
+    )]
+    Guessable,
     #[error("the stored hash cannot be read")]
     Corrupt,
 }
 
-pub fn check_policy(password: &str) -> Result<(), PasswordError> {
+/// Words of this service a person might build a password from (NIST SP 800-63B §3.1.1.2:
+/// "context-specific words"), in German and English.
+const CONTEXT_WORDS: [&str; 8] =
+    ["mitsprache", "beteiligung", "buergerbeteiligung", "passwort", "kennwort", "participation", "password", "hub"];
+
+/// zxcvbn's matching is quadratic in the length; a prefix this long already tells a guessable
+/// password from a good one.
+const CHECKED_PREFIX: usize = 100;
+
+/// NIST SP 800-63B §3.1.1.2: at least [`MIN_LENGTH`] characters, no composition rules, and not
+/// a password that is commonly used, repetitive or sequential, or built from words of the
+/// service or of the person (`context`: the address, the name). Guessability is zxcvbn's
+/// estimate (Dropbox's algorithm, with its frequency lists of breached passwords and common
+/// words); below 10^6 guesses is refused, which is where zxcvbn stops calling a password
+/// "very guessable".
+pub fn check_policy(password: &str, context: &[&str]) -> Result<(), PasswordError> {
     let n = password.chars().count();
     if n < MIN_LENGTH {
-        Err(PasswordError::TooShort)
-    } else if n > MAX_LENGTH {
-        Err(PasswordError::TooLong)
-    } else {
-        Ok(())
+        return Err(PasswordError::TooShort);
     }
+    if n > MAX_LENGTH {
+        return Err(PasswordError::TooLong);
+    }
+    if password.chars().any(char::is_control) {
+        return Err(PasswordError::Control);
+    }
+    let prefix: String = password.chars().take(CHECKED_PREFIX).collect();
+    let mut words: Vec<&str> = CONTEXT_WORDS.to_vec();
+    words.extend(context.iter().copied().filter(|w| w.chars().count() >= 3));
+    if zxcvbn::zxcvbn(&prefix, &words).score() < zxcvbn::Score::Two {
+        return Err(PasswordError::Guessable);
+    }
+    Ok(())
 }
 
 fn argon(cost: Cost) -> Result<Argon2<'static>, PasswordError> {
@@ -167,8 +197,45 @@ mod tests {
 
     #[test]
     fn policy_counts_characters() {
-        assert_eq!(check_policy("kurz"), Err(PasswordError::TooShort));
-        assert!(check_policy("äöüäöüäöüä").is_ok());
-        assert_eq!(check_policy(&"x".repeat(257)), Err(PasswordError::TooLong));
+        assert_eq!(check_policy("kurz", &[]), Err(PasswordError::TooShort));
+        assert!(check_policy("äöü Grüße aus Köln", &[]).is_ok());
+        assert_eq!(check_policy(&"x".repeat(257), &[]), Err(PasswordError::TooLong));
+    }
+
+    #[test]
+    fn common_repetitive_sequential_and_context_passwords_are_refused() {
+        // What the December 2026 probe saw accepted, and the usual suspects.
+        for weak in [
+            "aaaaaaaaaa",
+            "1234567890",
+            "passwort12",
+            "password123",
+            "          ",
+            "qwertzuiop",
+            "abcdefghijk",
+            "mitsprache123",
+            "erika.mustermann",
+        ] {
+            assert_eq!(
+                check_policy(weak, &["erika.mustermann", "Erika Mustermann"]),
+                Err(PasswordError::Guessable),
+                "{weak:?}"
+            );
+        }
+        assert_eq!(check_policy(&"\0".repeat(10), &[]), Err(PasswordError::Control));
+        assert_eq!(check_policy("ein langes\npasswort", &[]), Err(PasswordError::Control));
+    }
+
+    #[test]
+    fn passphrases_pass() {
+        for good in [
+            "ein langer geheimer Satz",
+            "ein Satz als Passwort für node",
+            "EditorPass-12345!",
+            "Brücke über die Trave 1143",
+            "correct horse battery staple",
+        ] {
+            assert_eq!(check_policy(good, &["erika@example.org"]), Ok(()), "{good:?}");
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Persistence of the marketplace catalogue. Every write runs in one transaction and bumps the
 //! catalogue revision, which hub instances poll to rebuild their in-memory snapshot.
 
-use crate::StoreError;
+use crate::{Store, StoreError};
 use mitsprache_catalogue::{CatalogueDocument, Interface, Taxonomy, Tool};
 use serde_json::Value;
 use sqlx::{Any, AnyPool, Row, Transaction};
@@ -31,7 +31,7 @@ pub enum WriteOutcome {
 }
 
 pub struct CatalogueStore<'a> {
-    pool: &'a AnyPool,
+    store: &'a Store,
 }
 
 #[derive(Clone, Copy)]
@@ -50,12 +50,13 @@ impl Table {
 }
 
 impl<'a> CatalogueStore<'a> {
-    pub(crate) fn new(pool: &'a AnyPool) -> Self {
-        CatalogueStore { pool }
+    pub(crate) fn new(store: &'a Store) -> Self {
+        CatalogueStore { store }
     }
 
     pub async fn revision(&self) -> Result<i64, StoreError> {
-        let row = sqlx::query("SELECT revision FROM catalogue_revision WHERE id = 1").fetch_one(self.pool).await?;
+        let row =
+            sqlx::query("SELECT revision FROM catalogue_revision WHERE id = 1").fetch_one(self.store.pool()).await?;
         Ok(row.try_get(0)?)
     }
 
@@ -64,14 +65,14 @@ impl<'a> CatalogueStore<'a> {
         let row = sqlx::query(
             "SELECT (SELECT COUNT(*) FROM tools) + (SELECT COUNT(*) FROM interfaces) + (SELECT COUNT(*) FROM taxonomy)",
         )
-        .fetch_one(self.pool)
+        .fetch_one(self.store.pool())
         .await?;
         Ok(row.try_get::<i64, _>(0)? == 0)
     }
 
     pub async fn load(&self) -> Result<CatalogueData, StoreError> {
         // One transaction so the revision matches the rows read.
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.store.pool().begin().await?;
         let revision: i64 = sqlx::query("SELECT revision FROM catalogue_revision WHERE id = 1")
             .fetch_one(&mut *tx)
             .await?
@@ -89,7 +90,7 @@ impl<'a> CatalogueStore<'a> {
     /// Upserts everything in the document in one transaction: all or nothing. Records whose
     /// stored document is identical are left alone, so re-running an import changes nothing.
     pub async fn import(&self, doc: &CatalogueDocument, now: OffsetDateTime) -> Result<ImportSummary, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.store.write().await?;
         let mut summary = ImportSummary::default();
         let mut count = |outcome| match outcome {
             WriteOutcome::Created => summary.created += 1,
@@ -133,11 +134,11 @@ impl<'a> CatalogueStore<'a> {
     }
 
     pub async fn tool_version(&self, slug: &str) -> Result<i64, StoreError> {
-        version(self.pool, Table::Tools, slug).await
+        version(self.store.pool(), Table::Tools, slug).await
     }
 
     pub async fn interface_version(&self, slug: &str) -> Result<i64, StoreError> {
-        version(self.pool, Table::Interfaces, slug).await
+        version(self.store.pool(), Table::Interfaces, slug).await
     }
 
     pub async fn delete_tool(&self, slug: &str) -> Result<(), StoreError> {
@@ -156,7 +157,7 @@ impl<'a> CatalogueStore<'a> {
         expected: Option<i64>,
         now: OffsetDateTime,
     ) -> Result<(WriteOutcome, i64), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.store.write().await?;
         let outcome = put(&mut tx, table, slug, record, expected, now).await?;
         if outcome != WriteOutcome::Unchanged {
             bump(&mut tx).await?;
@@ -171,7 +172,7 @@ impl<'a> CatalogueStore<'a> {
     }
 
     async fn delete(&self, table: Table, slug: &str) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.store.write().await?;
         let done =
             sqlx::query(&format!("DELETE FROM {} WHERE slug = $1", table.name())).bind(slug).execute(&mut *tx).await?;
         if done.rows_affected() == 0 {

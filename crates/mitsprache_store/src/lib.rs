@@ -2,21 +2,39 @@
 //! PostgreSQL (the scale-out store), through sqlx's `Any` driver so that both run the same
 //! parameterised statements; migrations live per backend under the same names.
 //!
-//! The API speaks domain language (`store.catalogue().load()`); backend errors become
+//! The API speaks domain language, one accessor per aggregate (`store.accounts().by_email(…)`,
+//! `store.jobs().claim(…)`), with request structs instead of positional arguments and
+//! `OffsetDateTime` for every point in time (stored as Unix seconds). Backend errors become
 //! [`StoreError`] variants a caller can act on.
+//!
+//! Every transaction that writes takes the write lock when it begins ([`Store::write`]): on
+//! SQLite `BEGIN IMMEDIATE`, so concurrent writers queue on the busy timeout instead of failing
+//! with "database is locked" when a read turns into a write.
 
 mod catalogue;
+mod housekeeping;
 mod identity;
+mod jobs;
 mod migrate;
+mod timestamp;
 
 pub use catalogue::{CatalogueData, CatalogueStore, ImportSummary, WriteOutcome};
-pub use identity::{
-    Account, Code, Consent, Delivery, Grant, IdentityStore, Redemption, Rotation, Session, SessionSelector, StoredKey,
-};
+pub use identity::accounts::{Accounts, ProfileChange};
+pub use identity::clients::Clients;
+pub use identity::consents::{Consent, ConsentWithClient, Consents};
+pub use identity::grants::{GrantWithClient, Grants, NewCode, NewRefresh, Rotation};
+pub use identity::keys::Keys;
+pub use identity::mail_links::{LinkPurpose, MailLinks, NewMailLink};
+pub use identity::pending::{NewPending, Pending, PendingRequest};
+pub use identity::rate_limits::{Hits, RateLimits};
+pub use identity::revocations::Revocations;
+pub use identity::sessions::{EndSessions, NewSession, RevokeGrants, SessionSelector, SessionTool, Sessions};
+pub use identity::upstream::{UpstreamLink, UpstreamLinks};
+pub use jobs::{ClaimedJob, JobRecord, JobState, Jobs, NewJob, Recurring};
 pub use migrate::MIGRATIONS;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Executor};
+use sqlx::{Any, AnyPool, Executor, Transaction};
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,11 +95,12 @@ impl Store {
                         Box::pin(async move {
                             // WAL lets readers run beside the single writer; FULL sync because
                             // accepted data must survive a power cut; foreign keys are off by
-                            // default in SQLite.
+                            // default in SQLite. Writers wait up to the busy timeout for the
+                            // write lock, which `write()` takes at BEGIN.
                             conn.execute("PRAGMA journal_mode = WAL").await?;
                             conn.execute("PRAGMA synchronous = FULL").await?;
                             conn.execute("PRAGMA foreign_keys = ON").await?;
-                            conn.execute("PRAGMA busy_timeout = 5000").await?;
+                            conn.execute("PRAGMA busy_timeout = 10000").await?;
                             Ok(())
                         })
                     })
@@ -103,12 +122,78 @@ impl Store {
         migrate::run(&self.pool, self.backend).await
     }
 
-    pub fn catalogue(&self) -> CatalogueStore<'_> {
-        CatalogueStore::new(&self.pool)
+    /// A transaction that will write. On SQLite it holds the write lock from its first
+    /// statement on: a deferred transaction that reads first and writes later cannot wait for
+    /// the lock (SQLite answers SQLITE_BUSY at once, or SQLITE_BUSY_SNAPSHOT when another writer
+    /// committed since the read), while `BEGIN IMMEDIATE` waits on the busy timeout. PostgreSQL
+    /// locks rows, not the database, and needs nothing special.
+    pub(crate) async fn write(&self) -> Result<Transaction<'static, Any>, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
     }
 
-    pub fn identity(&self) -> IdentityStore<'_> {
-        IdentityStore::new(&self.pool)
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn catalogue(&self) -> CatalogueStore<'_> {
+        CatalogueStore::new(self)
+    }
+
+    pub fn accounts(&self) -> Accounts<'_> {
+        Accounts::new(self)
+    }
+
+    pub fn sessions(&self) -> Sessions<'_> {
+        Sessions::new(self)
+    }
+
+    pub fn clients(&self) -> Clients<'_> {
+        Clients::new(self)
+    }
+
+    pub fn grants(&self) -> Grants<'_> {
+        Grants::new(self)
+    }
+
+    pub fn pending(&self) -> Pending<'_> {
+        Pending::new(self)
+    }
+
+    pub fn consents(&self) -> Consents<'_> {
+        Consents::new(self)
+    }
+
+    pub fn keys(&self) -> Keys<'_> {
+        Keys::new(self)
+    }
+
+    pub fn mail_links(&self) -> MailLinks<'_> {
+        MailLinks::new(self)
+    }
+
+    pub fn rate_limits(&self) -> RateLimits<'_> {
+        RateLimits::new(self)
+    }
+
+    pub fn revocations(&self) -> Revocations<'_> {
+        Revocations::new(self)
+    }
+
+    pub fn upstream_links(&self) -> UpstreamLinks<'_> {
+        UpstreamLinks::new(self)
+    }
+
+    pub fn jobs(&self) -> Jobs<'_> {
+        Jobs::new(self)
+    }
+
+    /// Deletes what has expired (sessions, codes, tokens, mail links, old jobs …); returns how
+    /// many rows went. Run as the recurring housekeeping job.
+    pub async fn purge_expired(&self, now: time::OffsetDateTime) -> Result<u64, StoreError> {
+        housekeeping::purge_expired(self, now).await
     }
 
     /// Cheap liveness check for `/healthz`.
@@ -162,6 +247,12 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// `$first, $first+1, …` for an `IN (…)` list of `n` values. The count comes from the caller's
+/// data, the values are bound: nothing from input reaches the SQL text.
+pub(crate) fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,5 +272,11 @@ mod tests {
         assert!(out.ends_with("/sub/hub.db?mode=rwc"), "{out}");
         assert!(dir.path().join("sub").is_dir());
         assert!(sqlite_url("sqlite::memory:").is_err());
+    }
+
+    #[test]
+    fn placeholders_count_from_the_first() {
+        assert_eq!(placeholders(2, 3), "$2, $3, $4");
+        assert_eq!(placeholders(1, 0), "");
     }
 }

@@ -17,6 +17,16 @@ pub const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0002_identity.sql"),
         include_str!("../migrations/postgres/0002_identity.sql"),
     ),
+    (
+        "0003_jobs",
+        include_str!("../migrations/sqlite/0003_jobs.sql"),
+        include_str!("../migrations/postgres/0003_jobs.sql"),
+    ),
+    (
+        "0004_optional_pkce",
+        include_str!("../migrations/sqlite/0004_optional_pkce.sql"),
+        include_str!("../migrations/postgres/0004_optional_pkce.sql"),
+    ),
 ];
 
 /// FNV-1a: enough to notice an edited file; not a security boundary.

@@ -3,8 +3,8 @@
 //! it) or comma-separated (`functions=a,b`). Unknown values are errors, not silently ignored,
 //! so a mistyped filter never looks like "no tools match".
 
-use crate::error::ApiError;
 use mitsprache_catalogue::{Catalogue, CostBand, LicenceFacet, SortOrder, ToolQuery, WcagLevel};
+use mitsprache_hub::Error;
 
 pub const MAX_QUERY_CHARS: usize = 200;
 pub const MAX_PAGE: usize = 10_000;
@@ -14,8 +14,8 @@ pub fn pairs(raw: Option<&str>) -> Vec<(String, String)> {
     raw.map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default()
 }
 
-fn invalid(name: &str, message: impl Into<String>) -> ApiError {
-    ApiError::InvalidParameter { name: name.to_owned(), message: message.into() }
+fn invalid(name: &str, message: impl Into<String>) -> Error {
+    Error::Invalid { field: name.to_owned(), message: message.into() }
 }
 
 fn values<'a>(pairs: &'a [(String, String)], name: &str) -> Vec<&'a str> {
@@ -28,7 +28,7 @@ fn values<'a>(pairs: &'a [(String, String)], name: &str) -> Vec<&'a str> {
         .collect()
 }
 
-fn single<'a>(pairs: &'a [(String, String)], name: &str) -> Result<Option<&'a str>, ApiError> {
+fn single<'a>(pairs: &'a [(String, String)], name: &str) -> Result<Option<&'a str>, Error> {
     let mut found = pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
     let first = found.next();
     if found.next().is_some() {
@@ -37,7 +37,7 @@ fn single<'a>(pairs: &'a [(String, String)], name: &str) -> Result<Option<&'a st
     Ok(first)
 }
 
-fn number(pairs: &[(String, String)], name: &str, min: usize, max: usize) -> Result<Option<usize>, ApiError> {
+fn number(pairs: &[(String, String)], name: &str, min: usize, max: usize) -> Result<Option<usize>, Error> {
     match single(pairs, name)? {
         None => Ok(None),
         Some(v) => match v.parse::<usize>() {
@@ -67,7 +67,7 @@ pub fn tool_query(
     pairs: &[(String, String)],
     catalogue: &Catalogue,
     allowed_extra: &[&str],
-) -> Result<ToolQuery, ApiError> {
+) -> Result<ToolQuery, Error> {
     if let Some((k, _)) =
         pairs.iter().find(|(k, _)| !TOOL_FILTERS.contains(&k.as_str()) && !allowed_extra.contains(&k.as_str()))
     {
@@ -145,7 +145,7 @@ fn is_language_tag(tag: &str) -> bool {
 }
 
 /// The tools to compare: 1 to 4 distinct slugs that exist.
-pub fn compare_slugs(pairs: &[(String, String)], catalogue: &Catalogue) -> Result<Vec<String>, ApiError> {
+pub fn compare_slugs(pairs: &[(String, String)], catalogue: &Catalogue) -> Result<Vec<String>, Error> {
     let mut slugs: Vec<String> = Vec::new();
     for s in values(pairs, "tools") {
         if !slugs.iter().any(|x| x == s) {

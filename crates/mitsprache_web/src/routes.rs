@@ -2,13 +2,14 @@
 //! the OpenAPI document is generated from the same list that routes requests.
 
 use crate::api::catalogue as cat;
-use crate::identity::oidc;
-use crate::pages::account;
+use crate::pages::{account, login};
+use crate::render::PAGE_CSP;
 use crate::state::AppState;
-use crate::{assets, pages};
+use crate::{assets, error, oidc, pages};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use mitsprache_oidc::discovery::paths;
@@ -18,9 +19,6 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-/// No inline script or style anywhere; pages frame nothing and are framed by nothing.
-const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
-
 /// Request bodies above this are refused with 413 before they are read into memory.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
@@ -28,7 +26,7 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 #[openapi(
     info(
         title = "mitsprache API",
-        description = "The participation hub's public API: the marketplace of participation tools and interfaces.",
+        description = "The participation hub's public API: the marketplace of participation tools and interfaces, and the matching assistant. Reads are open; catalogue writes need an editor's access token with the catalogue:write scope.",
         license(name = "EUPL-1.2", identifier = "EUPL-1.2"),
     ),
     tags(
@@ -60,8 +58,10 @@ impl Modify for EditorToken {
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
                     .description(Some(
-                        "An access token of this hub (RFC 9068 JWT) held by an editor: a person with the editor role \
-                         (authorization code flow) or a machine client with the editor role (client_credentials).",
+                        "An access token of this hub (RFC 9068 JWT) for its API (audience PUBLIC_URL/api) with the \
+                         scope catalogue:write, held by an editor: a person with the editor or admin role, through a \
+                         tool registered for that scope (authorization code flow), or a machine client an admin gave \
+                         the editor role (client_credentials).",
                     ))
                     .build(),
             ),
@@ -90,6 +90,13 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub fn router(state: AppState) -> Router {
     let (api_router, openapi) = api().split_for_parts();
     let openapi_json = openapi.to_pretty_json().unwrap_or_default();
+    let pages_errors = middleware::from_fn_with_state(state.clone(), error::render_pages);
+
+    // The API: errors are problem+json. The evaluation matrix download answers the same way, for
+    // the spreadsheet or script that fetches it.
+    let api_router = api_router
+        .route("/marktplatz/assistent/bewertungsmatrix.csv", get(pages::assistant::matrix_csv))
+        .layer(middleware::from_fn(error::render_api));
 
     let pages = Router::new()
         .route("/", get(|| async { Redirect::to("/marktplatz") }))
@@ -99,19 +106,19 @@ pub fn router(state: AppState) -> Router {
         .route("/marktplatz/schnittstellen/{slug}", get(pages::marketplace::interface_page))
         .route("/marktplatz/vergleich", get(pages::marketplace::compare_page))
         .route("/marktplatz/assistent", get(pages::assistant::assistant_page))
-        .route("/marktplatz/assistent/bewertungsmatrix.csv", get(pages::assistant::matrix_csv))
+        .layer(pages_errors.clone())
         .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP)));
 
     // Login, consent and account pages set their own CSP where a form must reach a tool.
     let identity_pages = Router::new()
-        .route("/anmelden", get(account::login_page).post(account::login_submit))
-        .route("/anmelden/extern/{provider}", get(crate::identity::upstream::start))
-        .route("/anmelden/extern/{provider}/zurueck", get(crate::identity::upstream::callback))
-        .route("/registrieren", get(account::register_page).post(account::register_submit))
-        .route("/email-bestaetigen", get(account::verify_email))
-        .route("/passwort-vergessen", get(account::forgot_page).post(account::forgot_submit))
-        .route("/passwort-neu", get(account::reset_page).post(account::reset_submit))
-        .route("/abmelden", post(account::logout_submit))
+        .route("/anmelden", get(login::login_page).post(login::login_submit))
+        .route("/anmelden/extern/{provider}", get(pages::upstream::start))
+        .route("/anmelden/extern/{provider}/zurueck", get(pages::upstream::callback))
+        .route("/registrieren", get(login::register_page).post(login::register_submit))
+        .route("/email-bestaetigen", get(login::verify_email))
+        .route("/passwort-vergessen", get(login::forgot_page).post(login::forgot_submit))
+        .route("/passwort-neu", get(login::reset_page).post(login::reset_submit))
+        .route("/abmelden", post(login::logout_submit))
         .route("/konto", get(account::account_page))
         .route("/konto/profil", post(account::profile_submit))
         .route("/konto/zustimmung-widerrufen", post(account::revoke_submit))
@@ -127,22 +134,24 @@ pub fn router(state: AppState) -> Router {
         .route("/oidc/zustimmung", get(oidc::authorize::consent_page).post(oidc::authorize::consent_submit))
         .route(paths::END_SESSION, get(oidc::logout::end_session_get).post(oidc::logout::end_session_post))
         .route("/oidc/logout/bestaetigen", post(oidc::logout::end_session_confirm))
+        .layer(pages_errors)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(PAGE_CSP),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
 
-    // Back-channel endpoints for tools; no cookies are read here.
+    // Back-channel endpoints for tools: errors are RFC 6749 JSON; no cookies are read here.
     let oidc_api = Router::new()
         .route(paths::DISCOVERY, get(oidc::discovery))
         .route(paths::JWKS, get(oidc::jwks))
         .route(paths::TOKEN, post(oidc::token::token))
-        .route(paths::USERINFO, get(oidc::resource::userinfo_get).post(oidc::resource::userinfo_post))
-        .route(paths::INTROSPECT, post(oidc::resource::introspect))
-        .route(paths::REVOKE, post(oidc::resource::revoke))
+        .route(paths::USERINFO, get(oidc::token::userinfo_get).post(oidc::token::userinfo_post))
+        .route(paths::INTROSPECT, post(oidc::token::introspect))
+        .route(paths::REVOKE, post(oidc::token::revoke))
         .route(paths::REGISTER, post(oidc::register::register))
-        .route("/oidc/register/{client_id}", get(oidc::register::read));
+        .route("/oidc/register/{client_id}", get(oidc::register::read))
+        .layer(middleware::from_fn(error::render_oauth));
 
     Router::new()
         .merge(api_router)
@@ -156,7 +165,7 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/style.css", get(assets::style))
         .route("/assets/form-post.js", get(assets::form_post_script))
         .merge(pages)
-        .fallback(pages::not_found)
+        .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
@@ -166,7 +175,7 @@ pub fn router(state: AppState) -> Router {
 
 /// 200 once the hub serves and its database answers; 503 otherwise.
 async fn healthz(State(state): State<AppState>) -> Response {
-    match state.store().ping().await {
+    match state.hub().ping().await {
         Ok(()) => (StatusCode::OK, "ok").into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "health check: database unavailable");

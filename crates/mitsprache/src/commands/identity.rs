@@ -4,19 +4,18 @@
 use super::write_stdout;
 use crate::config::Config;
 use anyhow::{Context, bail};
-use mitsprache_domain::{Clock, Role, SystemClock};
-use mitsprache_oidc::client::{AuthMethod, GrantType, Registration};
-use mitsprache_oidc::password;
-use mitsprache_oidc::random::{OsRandom, id, secret};
+use mitsprache_domain::{Locale, Role, SystemClock};
+use mitsprache_hub::accounts::NewAccount;
+use mitsprache_hub::clients::ClientRequest;
+use mitsprache_hub::{Error, Hub};
+use mitsprache_oidc::client::{AuthMethod, GrantType, Pkce, Registration};
 use mitsprache_oidc::subject::SubjectType;
-use mitsprache_store::{Account, Store, StoreError};
 use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
 
-async fn open(config: &Config) -> anyhow::Result<Store> {
-    let store = Store::connect(&config.database).await.context("cannot open the database")?;
-    store.migrate().await?;
-    Ok(store)
+async fn hub(config: &Config) -> anyhow::Result<Hub> {
+    crate::startup::hub(config, Arc::new(SystemClock)).await
 }
 
 /// The password from a file, or the first line of standard input.
@@ -29,9 +28,19 @@ fn read_password(file: Option<&Path>) -> anyhow::Result<String> {
             s
         }
     };
-    let line = text.lines().next().unwrap_or("").to_owned();
-    password::check_policy(&line).map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(line)
+    Ok(text.lines().next().unwrap_or("").to_owned())
+}
+
+/// An error of the hub as the operator reads it.
+fn explain(e: Error) -> anyhow::Error {
+    match e {
+        Error::Validation(problems) => anyhow::anyhow!(
+            "{}",
+            problems.iter().map(|p| format!("{}: {}", p.field, p.message)).collect::<Vec<_>>().join("; ")
+        ),
+        Error::Protocol(p) => anyhow::anyhow!("{}: {}", p.code, p.description),
+        e => e.into(),
+    }
 }
 
 pub async fn user_add(
@@ -41,43 +50,27 @@ pub async fn user_add(
     name: Option<&str>,
     password_file: Option<&Path>,
 ) -> anyhow::Result<()> {
-    let email = email.trim().to_lowercase();
-    if !email.contains('@') {
-        bail!("`{email}` is not an e-mail address");
-    }
-    let pw = read_password(password_file)?;
-    let hash = tokio::task::spawn_blocking(move || password::hash(&pw, password::Cost::default(), &OsRandom))
-        .await?
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let store = open(config).await?;
-    let now = SystemClock.now().unix_timestamp();
-    let account = Account {
-        id: id(&OsRandom),
-        email: email.clone(),
-        // An operator vouches for the address.
-        email_verified: true,
-        password_hash: Some(hash),
-        name: name.map(str::to_owned),
-        locale: "de".into(),
-        role,
-        created_at: now,
-        updated_at: now,
-    };
-    match store.identity().create_account(&account).await {
-        Ok(()) => {
-            write_stdout(&format!("{}\n", serde_json::json!({"id": account.id, "email": email, "role": role.as_str()})))
-        }
-        Err(StoreError::Conflict(_)) => bail!("an account with {email} exists already"),
-        Err(e) => Err(e.into()),
+    let password = read_password(password_file)?;
+    let hub = hub(config).await?;
+    // The same path as a registration, with the operator vouching for the address.
+    let new = NewAccount { email, password: Some(&password), name, locale: Locale::De, role, verified: true };
+    match hub.create_account(new).await {
+        Ok(account) => write_stdout(&format!(
+            "{}\n",
+            serde_json::json!({"id": account.id, "email": account.email.as_str(), "role": role.as_str()})
+        )),
+        Err(Error::Conflict(_)) => bail!("an account with {} exists already", email.trim().to_lowercase()),
+        Err(e) => Err(explain(e)),
     }
 }
 
 pub async fn user_role(config: &Config, email: &str, role: Role) -> anyhow::Result<()> {
-    let store = open(config).await?;
-    let email = email.trim().to_lowercase();
-    let Some(account) = store.identity().account_by_email(&email).await? else { bail!("no account with {email}") };
-    store.identity().set_role(&account.id, role, SystemClock.now().unix_timestamp()).await?;
-    write_stdout(&format!("{email} is now {}\n", role.as_str()))
+    let hub = hub(config).await?;
+    let Some(account) = hub.account_by_email(email).await.map_err(explain)? else {
+        bail!("no account with {}", email.trim().to_lowercase())
+    };
+    hub.set_role(&account.id, role).await?;
+    write_stdout(&format!("{} is now {}\n", account.email, role.as_str()))
 }
 
 pub struct ClientArgs<'a> {
@@ -93,24 +86,30 @@ pub struct ClientArgs<'a> {
     pub public_subject: bool,
     pub machine_role: Option<Role>,
     pub id_token_alg: Option<&'a str>,
+    pub pkce: Option<&'a str>,
+    pub scopes: &'a [String],
+    pub resources: &'a [String],
 }
 
 pub async fn client_add(config: &Config, args: ClientArgs<'_>) -> anyhow::Result<()> {
-    let mut grant_types = Vec::new();
-    for g in args.grants {
-        grant_types.push(
-            GrantType::parse(g).with_context(|| {
-                format!("unknown grant `{g}` (authorization_code, refresh_token, client_credentials)")
-            })?,
-        );
-    }
-    let auth_method =
-        match args.auth_method {
-            None => None,
-            Some(m) => Some(AuthMethod::parse(m).with_context(|| {
-                format!("unknown auth method `{m}` (client_secret_basic, client_secret_post, none)")
-            })?),
-        };
+    let grant_types = args
+        .grants
+        .iter()
+        .map(|g| {
+            GrantType::parse(g)
+                .with_context(|| format!("unknown grant `{g}` (authorization_code, refresh_token, client_credentials)"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let auth_method = match args.auth_method {
+        None => None,
+        Some(m) => Some(AuthMethod::parse(m).with_context(|| {
+            format!("unknown auth method `{m}` (client_secret_basic, client_secret_post, private_key_jwt, none)")
+        })?),
+    };
+    let pkce = match args.pkce {
+        None => Pkce::Required,
+        Some(p) => Pkce::parse(p).with_context(|| format!("`--pkce {p}`: required or optional"))?,
+    };
     let registration = Registration {
         name: args.name.to_owned(),
         redirect_uris: args.redirect_uris.to_vec(),
@@ -119,18 +118,7 @@ pub async fn client_add(config: &Config, args: ClientArgs<'_>) -> anyhow::Result
         auth_method,
         jwks: None,
         subject_type: if args.public_subject { SubjectType::Public } else { SubjectType::Pairwise },
-        sector_identifier_host: match (args.sector, args.sector_identifier_uri) {
-            (_, Some(uri)) => {
-                let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
-                Some(
-                    mitsprache_web::identity::sector_host(&http, uri, args.redirect_uris)
-                        .await
-                        .map_err(|e| anyhow::anyhow!(e))?,
-                )
-            }
-            (Some(host), None) => Some(host.to_owned()),
-            (None, None) => None,
-        },
+        sector_identifier_host: args.sector.map(str::to_owned),
         first_party: args.first_party,
         backchannel_logout_uri: args.backchannel_logout_uri.map(str::to_owned),
         machine_role: args.machine_role,
@@ -138,39 +126,63 @@ pub async fn client_add(config: &Config, args: ClientArgs<'_>) -> anyhow::Result
             None => None,
             Some(a) => Some(mitsprache_oidc::jose::Alg::parse(a).with_context(|| format!("`{a}`: ES256 or RS256"))?),
         },
+        pkce,
+        scopes: args.scopes.to_vec(),
+        resources: args.resources.to_vec(),
     };
-    let now = SystemClock.now();
-    let (client, shown) =
-        registration.into_client(id(&OsRandom), secret(&OsRandom), now).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let store = open(config).await?;
-    store.identity().put_client(&client, None, now.unix_timestamp()).await?;
+    let hub = hub(config).await?;
+    let request = ClientRequest { registration, sector_identifier_uri: args.sector_identifier_uri.map(str::to_owned) };
+    let registered = hub.register_client(request, false).await.map_err(explain)?;
+    let client = registered.client;
+    if client.pkce == Pkce::Optional {
+        tracing::warn!(client = %client.id, "registered without PKCE: the weaker option; the tool must send a nonce");
+    }
     let out = serde_json::json!({
         "client_id": client.id,
-        "client_secret": shown,
+        "client_secret": registered.secret,
         "name": client.name,
         "redirect_uris": client.redirect_uris,
         "grant_types": client.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
         "token_endpoint_auth_method": client.auth_method.as_str(),
-        "issuer": config.public_url.trim_end_matches('/'),
+        "pkce": client.pkce.as_str(),
+        "scopes": client.scopes,
+        "issuer": hub.config().issuer,
     });
     write_stdout(&format!("{}\n", serde_json::to_string_pretty(&out)?))
 }
 
 pub async fn client_list(config: &Config) -> anyhow::Result<()> {
-    let store = open(config).await?;
     let mut out = String::new();
-    for c in store.identity().clients().await? {
+    for c in hub(config).await?.clients().await? {
         out.push_str(&format!("{}\t{}\t{}\n", c.id, c.name, c.redirect_uris.join(" ")));
     }
     write_stdout(&out)
 }
 
 pub async fn keys_rotate(config: &Config) -> anyhow::Result<()> {
-    let store = open(config).await?;
-    let now = SystemClock.now().unix_timestamp();
-    let kids = mitsprache_web::identity::keys::rotate(&store, now, &OsRandom).await?;
+    let kids = hub(config).await?.rotate_keys().await?;
     write_stdout(&format!(
         "new signing keys: {}\nold public keys stay published until the tokens they signed have expired\n",
         kids.join(", ")
     ))
+}
+
+/// The background jobs, newest first: what an operator looks at when a tool says it missed a
+/// logout.
+pub async fn jobs_list(config: &Config, kind: Option<&str>, limit: i64) -> anyhow::Result<()> {
+    let hub = hub(config).await?;
+    let mut out = String::new();
+    for j in hub.jobs(kind, limit).await? {
+        out.push_str(&format!(
+            "{}\t{}\t{:?}\tattempts {}/{}\trun_at {}\t{}\n",
+            j.id,
+            j.kind,
+            j.state,
+            j.attempts,
+            j.max_attempts,
+            j.run_at.unix_timestamp(),
+            j.last_error.as_deref().unwrap_or("-"),
+        ));
+    }
+    write_stdout(&out)
 }

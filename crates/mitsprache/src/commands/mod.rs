@@ -4,7 +4,7 @@ pub mod identity;
 
 use crate::cli::ExportFormat;
 use crate::config::Config;
-use crate::startup::{App, prepare_store, shutdown_signal};
+use crate::startup::{App, shutdown_signal};
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use mitsprache_catalogue::{
@@ -75,9 +75,9 @@ pub async fn import(config: &Config, path: &Path, dry_run: bool) -> anyhow::Resu
     if files.is_empty() {
         bail!("no catalogue files (.json, .yml, .yaml) in {}", path.display());
     }
-    let store = prepare_store(config, &clock).await?;
-    let existing = store.catalogue().load().await?;
-    let taxonomy_before = existing.taxonomy.clone().unwrap_or_else(mitsprache_catalogue::bundled::taxonomy);
+    let hub = crate::startup::hub(config, std::sync::Arc::new(SystemClock)).await?;
+    let existing = hub.catalogue();
+    let taxonomy_before = existing.taxonomy.clone();
 
     let bar = ProgressBar::new(files.len() as u64);
     bar.set_style(
@@ -102,7 +102,7 @@ pub async fn import(config: &Config, path: &Path, dry_run: bool) -> anyhow::Resu
             // The record this publiccode.yml updates: imported earlier in this run, or stored.
             let slug = publiccode::record_slug(&text);
             let current = slug.as_ref().and_then(|s| {
-                doc.tools.iter().rev().find(|t| &t.slug == s).or_else(|| existing.tools.iter().find(|t| &t.slug == s))
+                doc.tools.iter().rev().find(|t| &t.slug == s).or_else(|| existing.tools().iter().find(|t| &t.slug == s))
             });
             publiccode::import(&text, current, clock.now().date())
                 .map(|t| CatalogueItem::Tool(Box::new(t)))
@@ -139,8 +139,8 @@ pub async fn import(config: &Config, path: &Path, dry_run: bool) -> anyhow::Resu
     // Validate what the catalogue would be after the import, so references across files and to
     // stored records are checked too; report only errors of imported records.
     let taxonomy = doc.taxonomy.clone().unwrap_or(taxonomy_before);
-    let tools = merged(&existing.tools, &doc.tools, |t: &Tool| t.slug.to_string());
-    let interfaces = merged(&existing.interfaces, &doc.interfaces, |i: &Interface| i.slug.to_string());
+    let tools = merged(existing.tools(), &doc.tools, |t: &Tool| t.slug.to_string());
+    let interfaces = merged(existing.interfaces(), &doc.interfaces, |i: &Interface| i.slug.to_string());
     for e in validate_catalogue(&taxonomy, &tools, &interfaces) {
         let file = origin.iter().find(|(slug, _)| *slug == e.record).map(|(_, f)| f.clone());
         if let Some(file) = file {
@@ -163,8 +163,7 @@ pub async fn import(config: &Config, path: &Path, dry_run: bool) -> anyhow::Resu
             doc.interfaces.len()
         ));
     }
-    let summary =
-        store.catalogue().import(&doc, clock.now()).await.context("the import failed; nothing was changed")?;
+    let summary = hub.import_catalogue(&doc).await.context("the import failed; nothing was changed")?;
     write_stdout(&format!(
         "{} file(s) imported: {} created, {} updated, {} unchanged\n",
         files.len(),
@@ -189,12 +188,12 @@ fn merged<T: Clone>(stored: &[T], imported: &[T], key: impl Fn(&T) -> String) ->
 }
 
 pub async fn export(config: &Config, format: ExportFormat, output: Option<&Path>) -> anyhow::Result<()> {
-    let store = prepare_store(config, &SystemClock).await?;
-    let data = store.catalogue().load().await?;
-    let taxonomy = data.taxonomy.clone().unwrap_or_else(mitsprache_catalogue::bundled::taxonomy);
+    let hub = crate::startup::hub(config, std::sync::Arc::new(SystemClock)).await?;
+    let data = hub.catalogue();
+    let taxonomy = data.taxonomy.clone();
     match format {
         ExportFormat::Json => {
-            let doc = CatalogueDocument { taxonomy: Some(taxonomy), interfaces: data.interfaces, tools: data.tools };
+            let doc = data.to_document();
             let text = serde_json::to_string_pretty(&doc)? + "\n";
             match output {
                 Some(path) => write_atomically(path, &text),
@@ -206,7 +205,7 @@ pub async fn export(config: &Config, format: ExportFormat, output: Option<&Path>
             std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
             let mut written = 0;
             let mut skipped = Vec::new();
-            for tool in &data.tools {
+            for tool in data.tools() {
                 match publiccode::export(tool, &taxonomy) {
                     Ok(yaml) => {
                         write_atomically(&dir.join(format!("{}.publiccode.yml", tool.slug)), &yaml)?;

@@ -21,6 +21,8 @@ pub enum Backend {
 
 pub struct TestApp {
     pub address: String,
+    /// The application layer of this hub, to call use cases as the CLI does.
+    pub hub: mitsprache_hub::Hub,
     /// An access token of a machine client with the editor role, for catalogue writes.
     pub editor_token: String,
     pub clock: Arc<ManualClock>,
@@ -115,12 +117,14 @@ impl TestApp {
         let clock = Arc::new(ManualClock::new(time::macros::datetime!(2026-11-26 12:00 UTC)));
         let app = App::build_with_clock(&config, clock.clone()).await.expect("the hub starts");
         let address = format!("http://{}", app.address);
+        let hub = app.state.hub().clone();
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(app.serve(async {
             let _ = rx.await;
         }));
         let mut app = TestApp {
             address,
+            hub,
             editor_token: String::new(),
             clock,
             mail,
@@ -167,33 +171,21 @@ impl TestApp {
         let secret = "s".repeat(20) + &rand_suffix().to_string() + &"x".repeat(20);
         let (client, _) =
             registration.into_client(id.clone(), secret.clone(), self.clock_now()).expect("valid registration");
-        self.store().await.identity().put_client(&client, None, 0).await.expect("client stored");
+        self.store().await.clients().put(&client, None, self.clock_now()).await.expect("client stored");
         (id, secret)
     }
 
-    /// Adds an account with a password (verified address, role citizen).
+    /// Adds an account with a password (verified address, role citizen), the way an operator does.
     pub async fn add_account(&self, email: &str, password: &str) -> String {
-        let hash = mitsprache_oidc::password::hash(
-            password,
-            mitsprache_oidc::password::Cost::default(),
-            &mitsprache_oidc::random::OsRandom,
-        )
-        .unwrap();
-        let now = self.clock_now().unix_timestamp();
-        let id = format!("acct{}", rand_suffix());
-        let account = mitsprache_store::Account {
-            id: id.clone(),
-            email: email.into(),
-            email_verified: true,
-            password_hash: Some(hash),
-            name: Some("Erika Mustermann".into()),
-            locale: "de".into(),
+        let new = mitsprache_hub::accounts::NewAccount {
+            email,
+            password: Some(password),
+            name: Some("Erika Mustermann"),
+            locale: mitsprache_domain::Locale::De,
             role: mitsprache_domain::Role::Citizen,
-            created_at: now,
-            updated_at: now,
+            verified: true,
         };
-        self.store().await.identity().create_account(&account).await.expect("account stored");
-        id
+        self.hub.create_account(new).await.expect("account created").id
     }
 
     pub fn clock_now(&self) -> time::OffsetDateTime {

@@ -399,9 +399,22 @@ pub async fn client_credentials_tokens_are_jwts_with_audience(app: TestApp) {
         .add_client(Registration {
             name: "Datenabgleich".into(),
             grant_types: vec![GrantType::ClientCredentials],
+            resources: vec!["https://api.example/v1".into()],
             ..Registration::default()
         })
         .await;
+    // Only what the client is registered for gets signed (probe L3).
+    for (scope, resource, error) in [
+        ("admin catalogue:write", "https://api.example/v1", "invalid_scope"),
+        ("", "javascript:alert(1)", "invalid_target"),
+        ("", "https://evil.example/api", "invalid_target"),
+    ] {
+        let r =
+            token(&app, &machine, &[("grant_type", "client_credentials"), ("scope", scope), ("resource", resource)])
+                .await;
+        assert_eq!(r.status(), 400, "{scope} {resource}");
+        assert_eq!(r.json::<Value>().await.unwrap()["error"], error, "{scope} {resource}");
+    }
     let r =
         token(&app, &machine, &[("grant_type", "client_credentials"), ("resource", "https://api.example/v1")]).await;
     assert_eq!(r.status(), 200);
@@ -525,46 +538,54 @@ pub async fn login_is_rate_limited_without_revealing_accounts(app: TestApp) {
 }
 
 pub async fn registration_verification_and_password_reset_go_by_mail(app: TestApp) {
-    let mut browser = app.browser();
-    let page = browser.get("/registrieren").await;
-    let done = browser
-        .post(
-            "/registrieren",
-            &[
-                ("email", "Neu@Example.org"),
-                ("password", PASSWORD),
-                ("name", "Neue Person"),
-                ("csrf", &page.input("csrf")),
-            ],
-        )
-        .await;
-    assert_eq!(done.status, 303);
+    let register = |email: &'static str, password: &'static str| {
+        let mut b = app.browser();
+        async move {
+            let page = b.get("/registrieren").await;
+            let done = b
+                .post("/registrieren", &[("email", email), ("password", password), ("csrf", &page.input("csrf"))])
+                .await;
+            (done, b)
+        }
+    };
+    let (done, mut browser) = register("Neu@Example.org", PASSWORD).await;
+    assert_eq!(done.status, 200);
+    assert!(done.body.contains("Bitte prüfen Sie Ihr Postfach"));
+    assert!(
+        !done.headers.get_all("set-cookie").iter().any(|c| c.to_str().unwrap().contains("session")),
+        "no session yet"
+    );
+    assert_eq!(browser.get("/konto").await.status, 303, "nobody is signed in before the address is confirmed");
     let mail = app.mail(0).await;
     assert!(mail.contains("To: neu@example.org"), "{mail}");
-    let link = mail.lines().find(|l| l.contains("/email-bestaetigen?token=")).expect("link").trim().to_owned();
-    let path = link.split_once("/email-bestaetigen").map(|(_, rest)| format!("/email-bestaetigen{rest}")).unwrap();
-    let account = browser.get("/konto").await;
-    assert!(account.body.contains("noch nicht bestätigt"));
-    assert_eq!(browser.get(&path).await.status, 200);
+    let link_in = |mail: &str, path: &str| {
+        let line = mail.lines().find(|l| l.contains(&format!("{path}?token="))).expect("link").trim().to_owned();
+        line.split_once(path).map(|(_, rest)| format!("{path}{rest}")).unwrap()
+    };
+    // The right password before the confirmation: refused, and a fresh link is on its way.
+    let login = browser.get("/anmelden").await;
+    let early = submit_login(&mut browser, &login, "neu@example.org", PASSWORD).await;
+    assert_eq!(early.status, 403);
+    assert!(early.body.contains("bestätigen"));
+    assert!(app.mail(1).await.contains("/email-bestaetigen?token="), "a fresh link");
+    let path = link_in(&mail, "/email-bestaetigen");
+    let verified = browser.get(&path).await;
+    assert_eq!(verified.status, 200);
+    assert!(verified.body.contains(r#"href="/anmelden""#), "the page leads to the login");
     assert_eq!(browser.get(&path).await.status, 400, "a link works once");
+    let login = browser.get("/anmelden").await;
+    assert_eq!(submit_login(&mut browser, &login, "neu@example.org", PASSWORD).await.status, 303);
     assert!(!browser.get("/konto").await.body.contains("noch nicht bestätigt"));
-    // A second registration with the same address looks the same but mails the owner instead.
-    let mut other = app.browser();
-    let page = other.get("/registrieren").await;
-    let again = other
-        .post(
-            "/registrieren",
-            &[("email", "neu@example.org"), ("password", "ein anderes Passwort"), ("csrf", &page.input("csrf"))],
-        )
-        .await;
-    assert_eq!(again.status, 200);
-    assert!(app.mail(1).await.contains("/passwort-vergessen"));
+    // A second registration with the same address answers exactly the same; the owner is mailed.
+    let (again, _) = register("neu@example.org", "ein anderes Passwort").await;
+    assert_eq!(again.status, done.status);
+    assert_eq!(again.body, done.body);
+    assert!(app.mail(2).await.contains("/passwort-vergessen"));
     // Password reset by mail ends every session.
+    let mut other = app.browser();
     let page = other.get("/passwort-vergessen").await;
     other.post("/passwort-vergessen", &[("email", "neu@example.org"), ("csrf", &page.input("csrf"))]).await;
-    let mail = app.mail(2).await;
-    let link = mail.lines().find(|l| l.contains("/passwort-neu?token=")).expect("reset link").trim().to_owned();
-    let path = link.split_once("/passwort-neu").map(|(_, rest)| format!("/passwort-neu{rest}")).unwrap();
+    let path = link_in(&app.mail(3).await, "/passwort-neu");
     let form = other.get(&path).await;
     assert_eq!(form.headers["referrer-policy"], "no-referrer");
     let token = form.input("token");
@@ -582,7 +603,7 @@ pub async fn registration_verification_and_password_reset_go_by_mail(app: TestAp
         other.post("/passwort-vergessen", &[("email", "nobody@example.org"), ("csrf", &page.input("csrf"))]).await;
     assert_eq!(unknown.status, 200);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert_eq!(app.mail.lock().unwrap().len(), 3);
+    assert_eq!(app.mail.lock().unwrap().len(), 4);
 }
 
 /// A relying party's back-channel logout endpoint: records the logout tokens it receives.
@@ -664,7 +685,7 @@ pub async fn logout_reaches_every_tool_of_the_session(app: TestApp) {
     let deleted = browser.post("/konto/loeschen", &[("csrf", &account.input("csrf")), ("password", PASSWORD)]).await;
     assert_eq!(deleted.status, 200);
     wait_for(&seen, 2).await;
-    assert!(app.store().await.identity().account_by_email(EMAIL).await.unwrap().is_none());
+    assert!(app.hub.account_by_email(EMAIL).await.unwrap().is_none());
 }
 
 pub async fn the_account_page_exports_everything_about_the_person(app: TestApp) {
@@ -714,8 +735,15 @@ pub async fn dynamic_registration_needs_the_initial_token(app: TestApp) {
 
 pub async fn people_edit_the_catalogue_by_their_role(app: TestApp) {
     let account = app.add_account(EMAIL, PASSWORD).await;
-    let client = app.add_client(tool("Redaktionssystem")).await;
-    let tokens = full_login(&app, &client, &mut app.browser()).await;
+    let mut registration = tool("Redaktionssystem");
+    registration.scopes = vec![mitsprache_oidc::CATALOGUE_WRITE.into()];
+    let client = app.add_client(registration).await;
+    let mut browser = app.browser();
+    let url = authorize_url(&client.0, &[("scope", "openid catalogue:write")]);
+    let done = login_and_consent(&mut browser, &url, EMAIL, PASSWORD).await;
+    let code = query_of(done.location.as_deref().unwrap())["code"].clone();
+    let tokens: Value = exchange(&app, &client, &code, VERIFIER).await.json().await.unwrap();
+    assert_eq!(tokens["scope"], "openid catalogue:write");
     let at = tokens["access_token"].as_str().unwrap().to_owned();
     let tool_json = app.tool_json("polis").await;
     let put = |token: String| {
@@ -724,11 +752,10 @@ pub async fn people_edit_the_catalogue_by_their_role(app: TestApp) {
         async move { request.send().await.unwrap().status().as_u16() }
     };
     assert_eq!(put(at.clone()).await, 403, "a citizen may not edit");
-    let store = app.store().await;
-    store.identity().set_role(&account, mitsprache_domain::Role::Editor, 0).await.unwrap();
+    app.hub.set_role(&account, mitsprache_domain::Role::Editor).await.unwrap();
     assert!(matches!(put(at.clone()).await, 200 | 201), "the same person as editor may");
     // Logging out ends the grant, and with it the token's right to write.
-    store.identity().end_sessions(mitsprache_store::SessionSelector::Account(&account), 0).await.unwrap();
+    app.hub.logout_everywhere(&account).await.unwrap();
     assert_eq!(put(at).await, 401);
 }
 
@@ -743,10 +770,9 @@ pub async fn keys_rotate_and_old_keys_stay_published(app: TestApp) {
     let before: Value = token(&app, &machine, &[("grant_type", "client_credentials")]).await.json().await.unwrap();
     let old = before["access_token"].as_str().unwrap().to_owned();
     let old_kid = verify(&old, &keys(&app).await).unwrap().header["kid"].clone();
-    let store = app.store().await;
-    let now = app.clock_now().unix_timestamp();
-    mitsprache_web::identity::keys::rotate(&store, now, &mitsprache_oidc::random::OsRandom).await.unwrap();
-    // The instance picks the new keys up within its refresh interval (1 s in tests).
+    // Another instance (or the CLI) rotates; this one picks the new keys up within its refresh
+    // interval (1 s in tests).
+    app.another_instance().await.hub.rotate_keys().await.unwrap();
     let mut published = Vec::new();
     for _ in 0..50 {
         published = keys(&app).await;
@@ -769,14 +795,14 @@ pub async fn passwords_are_rehashed_when_parameters_change(app: TestApp) {
     let weak =
         hash(PASSWORD, Cost { memory_kib: 4096, iterations: 1, parallelism: 1 }, &mitsprache_oidc::random::OsRandom)
             .unwrap();
-    store.identity().set_password(&id, &weak, 0).await.unwrap();
+    store.accounts().set_password(&id, &weak, app.clock_now()).await.unwrap();
     let mut browser = app.browser();
     let page = browser.get("/anmelden").await;
     let r = browser
         .post("/anmelden", &[("email", EMAIL), ("password", PASSWORD), ("csrf", &page.input("csrf")), ("anfrage", "")])
         .await;
     assert_eq!(r.status, 303);
-    let stored = store.identity().account(&id).await.unwrap().unwrap().password_hash.unwrap();
+    let stored = store.accounts().find(&id).await.unwrap().unwrap().password_hash.unwrap();
     assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
 }
 
@@ -968,8 +994,8 @@ pub async fn dynamic_registration_with_the_initial_token(app: TestApp) {
 
 pub async fn every_form_needs_its_csrf_token(app: TestApp) {
     app.add_account(EMAIL, PASSWORD).await;
-    let id = app.store().await.identity().account_by_email(EMAIL).await.unwrap().unwrap().id;
-    app.store().await.identity().set_role(&id, mitsprache_domain::Role::Admin, 0).await.unwrap();
+    let id = app.hub.account_by_email(EMAIL).await.unwrap().unwrap().id;
+    app.hub.set_role(&id, mitsprache_domain::Role::Admin).await.unwrap();
     let client = app.add_client(tool("Tool")).await;
     let mut browser = app.browser();
     full_login(&app, &client, &mut browser).await;
@@ -1116,8 +1142,17 @@ pub async fn a_failed_back_channel_logout_is_retried(app: TestApp) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(calls.load(Ordering::SeqCst), 2, "retried after the backoff");
-    let due = app.store().await.identity().due_deliveries(app.clock_now().unix_timestamp() + 3600, 10).await.unwrap();
-    assert!(due.is_empty(), "delivered, nothing left to send");
+    let mut jobs = Vec::new();
+    for _ in 0..100 {
+        jobs = app.hub.jobs(Some("logout.backchannel"), 10).await.unwrap();
+        if jobs.iter().all(|j| j.state == mitsprache_store::JobState::Done) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].state, mitsprache_store::JobState::Done, "delivered, nothing left to send");
+    assert_eq!(jobs[0].attempts, 2);
 }
 
 pub async fn expired_records_are_purged(app: TestApp) {
@@ -1126,10 +1161,10 @@ pub async fn expired_records_are_purged(app: TestApp) {
     let mut browser = app.browser();
     full_login(&app, &client, &mut browser).await;
     let store = app.store().await;
-    let now = app.clock_now().unix_timestamp();
-    assert_eq!(store.identity().purge_expired(now).await.unwrap(), 0, "nothing has expired yet");
+    let now = app.clock_now();
+    assert_eq!(store.purge_expired(now).await.unwrap(), 0, "nothing has expired yet");
     // Two months on: the session, the code, the refresh token and the rate-limit rows are gone.
-    let removed = store.identity().purge_expired(now + 60 * 86_400).await.unwrap();
+    let removed = store.purge_expired(now + time::Duration::days(60)).await.unwrap();
     assert!(removed >= 3, "removed {removed}");
     assert_eq!(browser.get("/konto").await.status, 303, "the session is gone");
 }

@@ -3,7 +3,7 @@
 //! rest of the catalogue, go to the store in one transaction and refresh the snapshot.
 
 use super::{ApiJson, Editor};
-use crate::error::{ApiError, Problem};
+use crate::error::{Problem, WebError};
 use crate::params;
 use crate::state::AppState;
 use axum::Json;
@@ -12,9 +12,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use mitsprache_catalogue::{
     Catalogue, CatalogueDocument, CostBand, Direction, Facets, Interface, LocalizedText, SearchResult, Term, Tool,
-    cost_band, publiccode, validate_catalogue,
+    cost_band, publiccode,
 };
-use mitsprache_store::WriteOutcome;
+use mitsprache_hub::Error;
+use mitsprache_hub::catalogue::WriteOutcome;
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -158,7 +159,7 @@ pub struct WriteResult {
 
 /// The responses of both PUT endpoints.
 #[derive(utoipa::IntoResponses)]
-#[allow(dead_code)] // Documents the responses; handlers build them through `ApiError` and `write_response`.
+#[allow(dead_code)] // Documents the responses; handlers build them through `WebError` and `write_response`.
 enum WriteResponses {
     /// Updated or unchanged
     #[response(status = 200)]
@@ -172,7 +173,7 @@ enum WriteResponses {
     /// Missing or wrong bearer token
     #[response(status = 401, content_type = "application/problem+json")]
     Unauthorized(Problem),
-    /// Editing is disabled on this hub
+    /// The token lacks the catalogue:write scope for this API, or its holder is no editor
     #[response(status = 403, content_type = "application/problem+json")]
     Forbidden(Problem),
     /// The record changed since the given version
@@ -203,8 +204,8 @@ fn outcome_name(o: WriteOutcome) -> &'static str {
         (status = 200, description = "A page of matching tools with facet counts", body = ToolList),
         (status = 400, description = "A parameter is unknown or has an invalid value", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn list_tools(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
-    let catalogue = state.catalogue();
+pub async fn list_tools(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, WebError> {
+    let catalogue = state.hub().catalogue();
     let query = params::tool_query(&params::pairs(raw.as_deref()), &catalogue, &[])?;
     // Serialised while the snapshot is borrowed; the response owns only the bytes.
     Ok(Json(ToolList::of(catalogue.search(&query))).into_response())
@@ -217,8 +218,8 @@ pub async fn list_tools(State(state): State<AppState>, RawQuery(raw): RawQuery) 
         (status = 200, description = "The tool", body = Tool),
         (status = 404, description = "No such tool", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn get_tool(State(state): State<AppState>, Path(slug): Path<String>) -> Result<Json<Tool>, ApiError> {
-    state.catalogue().tool(&slug).cloned().map(Json).ok_or(ApiError::NotFound)
+pub async fn get_tool(State(state): State<AppState>, Path(slug): Path<String>) -> Result<Json<Tool>, WebError> {
+    state.hub().catalogue().tool(&slug).cloned().map(Json).ok_or(WebError(Error::NotFound))
 }
 
 /// The tool as publiccode.yml, for software directories such as Open CoDE.
@@ -232,10 +233,10 @@ pub async fn get_tool(State(state): State<AppState>, Path(slug): Path<String>) -
 pub async fn get_tool_publiccode(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-) -> Result<Response, ApiError> {
-    let catalogue = state.catalogue();
-    let tool = catalogue.tool(&slug).ok_or(ApiError::NotFound)?;
-    let yaml = publiccode::export(tool, &catalogue.taxonomy).map_err(|e| ApiError::Conflict(e.to_string()))?;
+) -> Result<Response, WebError> {
+    let catalogue = state.hub().catalogue();
+    let tool = catalogue.tool(&slug).ok_or(WebError(Error::NotFound))?;
+    let yaml = publiccode::export(tool, &catalogue.taxonomy).map_err(|e| WebError(Error::Conflict(e.to_string())))?;
     Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/yaml; charset=utf-8"))], yaml).into_response())
 }
 
@@ -253,20 +254,14 @@ pub async fn put_tool(
     Path(slug): Path<String>,
     headers: HeaderMap,
     ApiJson(tool): ApiJson<Tool>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, WebError> {
     if tool.slug.as_str() != slug {
-        return Err(ApiError::Unprocessable(format!(
-            "the body's slug `{}` differs from the path's `{slug}`",
-            tool.slug
-        )));
+        return Err(
+            Error::Unprocessable(format!("the body's slug `{}` differs from the path's `{slug}`", tool.slug)).into()
+        );
     }
     let expected = if_match(&headers)?;
-    let catalogue = state.catalogue();
-    let mut tools: Vec<Tool> = catalogue.tools().iter().filter(|t| t.slug != tool.slug).cloned().collect();
-    tools.push(tool.clone());
-    check_record(&catalogue, &tools, catalogue.interfaces(), &slug)?;
-    let (outcome, version) = state.store().catalogue().put_tool(&tool, expected, state.clock().now()).await?;
-    state.refresh().await?;
+    let (outcome, version) = state.hub().put_tool(&tool, expected).await?;
     Ok(write_response(slug, version, outcome))
 }
 
@@ -277,16 +272,15 @@ pub async fn put_tool(
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, description = "Missing or wrong bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Editing is disabled on this hub", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks the catalogue:write scope for this API, or its holder is no editor", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such tool", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn delete_tool(
     State(state): State<AppState>,
     _editor: Editor,
     Path(slug): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    state.store().catalogue().delete_tool(&slug).await?;
-    state.refresh().await?;
+) -> Result<StatusCode, WebError> {
+    state.hub().delete_tool(&slug).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -294,7 +288,7 @@ pub async fn delete_tool(
 #[utoipa::path(get, path = "/api/v1/interfaces", tag = "catalogue",
     responses((status = 200, description = "Every interface of the catalogue", body = Vec<InterfaceDetail>)))]
 pub async fn list_interfaces(State(state): State<AppState>) -> Json<Vec<InterfaceDetail>> {
-    let catalogue = state.catalogue();
+    let catalogue = state.hub().catalogue();
     Json(catalogue.interfaces().iter().map(|i| interface_detail(&catalogue, i)).collect())
 }
 
@@ -308,9 +302,9 @@ pub async fn list_interfaces(State(state): State<AppState>) -> Json<Vec<Interfac
 pub async fn get_interface(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-) -> Result<Json<InterfaceDetail>, ApiError> {
-    let catalogue = state.catalogue();
-    let interface = catalogue.interface(&slug).ok_or(ApiError::NotFound)?;
+) -> Result<Json<InterfaceDetail>, WebError> {
+    let catalogue = state.hub().catalogue();
+    let interface = catalogue.interface(&slug).ok_or(WebError(Error::NotFound))?;
     Ok(Json(interface_detail(&catalogue, interface)))
 }
 
@@ -328,21 +322,16 @@ pub async fn put_interface(
     Path(slug): Path<String>,
     headers: HeaderMap,
     ApiJson(interface): ApiJson<Interface>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, WebError> {
     if interface.slug.as_str() != slug {
-        return Err(ApiError::Unprocessable(format!(
+        return Err(Error::Unprocessable(format!(
             "the body's slug `{}` differs from the path's `{slug}`",
             interface.slug
-        )));
+        ))
+        .into());
     }
     let expected = if_match(&headers)?;
-    let catalogue = state.catalogue();
-    let mut interfaces: Vec<Interface> =
-        catalogue.interfaces().iter().filter(|i| i.slug != interface.slug).cloned().collect();
-    interfaces.push(interface.clone());
-    check_record(&catalogue, catalogue.tools(), &interfaces, &slug)?;
-    let (outcome, version) = state.store().catalogue().put_interface(&interface, expected, state.clock().now()).await?;
-    state.refresh().await?;
+    let (outcome, version) = state.hub().put_interface(&interface, expected).await?;
     Ok(write_response(slug, version, outcome))
 }
 
@@ -353,7 +342,7 @@ pub async fn put_interface(
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, description = "Missing or wrong bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Editing is disabled on this hub", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks the catalogue:write scope for this API, or its holder is no editor", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such interface", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Tools still implement it", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -361,13 +350,8 @@ pub async fn delete_interface(
     State(state): State<AppState>,
     _editor: Editor,
     Path(slug): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    let users: Vec<String> = state.catalogue().implementers(&slug).map(|(t, _)| t.slug.to_string()).collect();
-    if !users.is_empty() {
-        return Err(ApiError::Conflict(format!("still implemented by {}", users.join(", "))));
-    }
-    state.store().catalogue().delete_interface(&slug).await?;
-    state.refresh().await?;
+) -> Result<StatusCode, WebError> {
+    state.hub().delete_interface(&slug).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -375,14 +359,14 @@ pub async fn delete_interface(
 #[utoipa::path(get, path = "/api/v1/functions", tag = "catalogue",
     responses((status = 200, description = "Function taxonomy", body = Vec<Term>)))]
 pub async fn list_functions(State(state): State<AppState>) -> Json<Vec<Term>> {
-    Json(state.catalogue().taxonomy.functions.clone())
+    Json(state.hub().catalogue().taxonomy.functions.clone())
 }
 
 /// The controlled vocabulary of process types.
 #[utoipa::path(get, path = "/api/v1/process-types", tag = "catalogue",
     responses((status = 200, description = "Process-type taxonomy", body = Vec<Term>)))]
 pub async fn list_process_types(State(state): State<AppState>) -> Json<Vec<Term>> {
-    Json(state.catalogue().taxonomy.process_types.clone())
+    Json(state.hub().catalogue().taxonomy.process_types.clone())
 }
 
 /// The whole catalogue in the import format, for external marketplaces (Deutschland.Digital)
@@ -394,7 +378,7 @@ pub async fn list_process_types(State(state): State<AppState>) -> Json<Vec<Term>
         (status = 304, description = "The client's copy is current"),
     ))]
 pub async fn get_catalogue(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let catalogue = state.catalogue();
+    let catalogue = state.hub().catalogue();
     let etag = format!("\"catalogue-{}\"", catalogue.revision);
     let etag_value = HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"catalogue\""));
     if headers
@@ -407,7 +391,7 @@ pub async fn get_catalogue(State(state): State<AppState>, headers: HeaderMap) ->
     ([(header::ETAG, etag_value)], Json(catalogue.to_document())).into_response()
 }
 
-fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
+fn if_match(headers: &HeaderMap) -> Result<Option<i64>, Error> {
     match headers.get(header::IF_MATCH) {
         None => Ok(None),
         Some(v) => v
@@ -417,18 +401,8 @@ fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
             .and_then(|s| s.parse::<i64>().ok())
             .filter(|v| *v >= 0)
             .map(Some)
-            .ok_or_else(|| ApiError::InvalidParameter {
-                name: "If-Match".into(),
-                message: "must be a version number".into(),
-            }),
+            .ok_or_else(|| Error::Invalid { field: "If-Match".into(), message: "must be a version number".into() }),
     }
-}
-
-/// Validates the candidate catalogue and reports the errors that concern the written record.
-fn check_record(catalogue: &Catalogue, tools: &[Tool], interfaces: &[Interface], slug: &str) -> Result<(), ApiError> {
-    let errors: Vec<_> =
-        validate_catalogue(&catalogue.taxonomy, tools, interfaces).into_iter().filter(|e| e.record == slug).collect();
-    if errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(errors)) }
 }
 
 fn write_response(slug: String, version: i64, outcome: WriteOutcome) -> Response {

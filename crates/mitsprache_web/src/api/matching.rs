@@ -1,11 +1,11 @@
 //! The matching assistant's API: a requirement profile in, the explained result out.
 
 use super::ApiJson;
-use crate::error::{ApiError, Problem};
+use crate::error::{Problem, WebError};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use mitsprache_catalogue::ValidationError;
+use mitsprache_hub::catalogue::check_profile;
 use mitsprache_matching::{Limits, MatchResult, Profile, run_with};
 
 /// Ranks the catalogue's tools against a requirement profile (UfAB-style: knock-outs, weight
@@ -24,21 +24,8 @@ use mitsprache_matching::{Limits, MatchResult, Profile, run_with};
 pub async fn post_matching(
     State(state): State<AppState>,
     ApiJson(profile): ApiJson<Profile>,
-) -> Result<Json<MatchResult>, ApiError> {
-    let (catalogue, index) = state.matching();
+) -> Result<Json<MatchResult>, WebError> {
+    let (catalogue, index) = state.hub().matching();
     check_profile(&profile, &catalogue)?;
     Ok(Json(run_with(&profile, &catalogue, &index, Limits::default())))
-}
-
-pub(crate) fn check_profile(profile: &Profile, catalogue: &mitsprache_catalogue::Catalogue) -> Result<(), ApiError> {
-    let errors = profile.check(catalogue);
-    if errors.is_empty() {
-        return Ok(());
-    }
-    Err(ApiError::Validation(
-        errors
-            .into_iter()
-            .map(|e| ValidationError { record: "profile".into(), field: e.field, message: e.message })
-            .collect(),
-    ))
 }

@@ -4,10 +4,9 @@
 //! saved and shared, and reloading it recomputes against the current catalogue.
 
 use super::view::{self, Value};
-use super::{Ctx, Lang, error_page, render};
-use crate::api::matching::check_profile;
-use crate::error::ApiError;
+use crate::error::WebError;
 use crate::params;
+use crate::render::{Ctx, Lang, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{RawQuery, State};
@@ -15,6 +14,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use mitsprache_catalogue::{Catalogue, InterfaceKind, WcagLevel};
 use mitsprache_domain::iso_date;
+use mitsprache_hub::Error;
+use mitsprache_hub::catalogue::check_profile;
 use mitsprache_i18n::Messages;
 use mitsprache_matching::{
     Context, Criterion, Limits, MatchResult, Profile, Rule, UnknownPolicy, Weighted, describe, run_with,
@@ -58,15 +59,15 @@ pub struct Form {
     pub run: bool,
 }
 
-fn invalid(name: &str, message: &str) -> ApiError {
-    ApiError::InvalidParameter { name: name.to_owned(), message: message.to_owned() }
+fn invalid(name: &str, message: &str) -> Error {
+    Error::Invalid { field: name.to_owned(), message: message.to_owned() }
 }
 
 fn one<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
 }
 
-fn number<T: std::str::FromStr>(pairs: &[(String, String)], name: &str, max: f64) -> Result<Option<T>, ApiError> {
+fn number<T: std::str::FromStr>(pairs: &[(String, String)], name: &str, max: f64) -> Result<Option<T>, Error> {
     match one(pairs, name) {
         None => Ok(None),
         Some(v) => {
@@ -80,7 +81,7 @@ fn number<T: std::str::FromStr>(pairs: &[(String, String)], name: &str, max: f64
 }
 
 impl Form {
-    pub fn parse(pairs: &[(String, String)], catalogue: &Catalogue) -> Result<Form, ApiError> {
+    pub fn parse(pairs: &[(String, String)], catalogue: &Catalogue) -> Result<Form, Error> {
         let mut functions = Vec::new();
         for t in &catalogue.taxonomy.functions {
             match one(pairs, &format!("f.{}", t.key)) {
@@ -347,7 +348,7 @@ fn result_view(
             .to_owned(),
     ));
     ResultView {
-        date: view::date(locale, state.clock().now().date()),
+        date: view::date(locale, state.hub().now().date()),
         revision: result.catalogue_revision,
         max_points: num(result.max_points),
         must: profile.must.iter().map(|c| describe(c, catalogue).get(locale).to_owned()).collect(),
@@ -427,21 +428,20 @@ fn choices(options: impl Iterator<Item = (String, String)>, selected: impl Fn(&s
     options.map(|(value, label)| Choice { checked: selected(&value), value, label }).collect()
 }
 
-pub async fn assistant_page(State(state): State<AppState>, lang: Lang, RawQuery(raw): RawQuery) -> Response {
+pub async fn assistant_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
     let path = "/marktplatz/assistent";
-    let (catalogue, index) = state.matching();
+    let (catalogue, index) = state.hub().matching();
     let pairs = params::pairs(raw.as_deref());
-    let form = match Form::parse(&pairs, &catalogue) {
-        Ok(f) => f,
-        Err(e) => return error_page(&lang, path, raw.as_deref(), &e),
-    };
+    let form = Form::parse(&pairs, &catalogue)?;
     let ctx = Ctx::new(&lang, path, raw.as_deref());
     let (t, locale) = (ctx.t, ctx.locale);
     let result = if form.run {
         let profile = form.profile();
-        if let Err(e) = check_profile(&profile, &catalogue) {
-            return error_page(&lang, path, raw.as_deref(), &e);
-        }
+        check_profile(&profile, &catalogue)?;
         let result = run_with(&profile, &catalogue, &index, PAGE_LIMITS);
         Some(result_view(&ctx, &state, &catalogue, &form, &profile, &result, raw.as_deref()))
     } else {
@@ -524,22 +524,21 @@ pub async fn assistant_page(State(state): State<AppState>, lang: Lang, RawQuery(
         result,
         ctx,
     };
-    render(&page, &lang, StatusCode::OK)
+    Ok(render(&page, &lang, StatusCode::OK))
 }
 
 /// The evaluation matrix as CSV (semicolon-separated, UTF-8 with BOM, as German spreadsheet
 /// programs open it), one row per ranked tool with every criterion's score and points, then the
 /// excluded tools with the knock-outs they failed.
-pub async fn matrix_csv(State(state): State<AppState>, lang: Lang, RawQuery(raw): RawQuery) -> Response {
-    let (catalogue, index) = state.matching();
+pub async fn matrix_csv(
+    State(state): State<AppState>,
+    lang: Lang,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
+    let (catalogue, index) = state.hub().matching();
     let pairs = params::pairs(raw.as_deref());
-    let profile = match Form::parse(&pairs, &catalogue) {
-        Ok(f) => f.profile(),
-        Err(e) => return e.into_response(),
-    };
-    if let Err(e) = check_profile(&profile, &catalogue) {
-        return e.into_response();
-    }
+    let profile = Form::parse(&pairs, &catalogue)?.profile();
+    check_profile(&profile, &catalogue)?;
     let result = run_with(&profile, &catalogue, &index, Limits::ALL);
     let t: &Messages = mitsprache_i18n::messages(lang.locale);
     let locale = lang.locale;
@@ -590,7 +589,7 @@ pub async fn matrix_csv(State(state): State<AppState>, lang: Lang, RawQuery(raw)
     body.push_str(&format!(
         "# {} {} · {} {}\r\n",
         t.get("csv.date"),
-        iso_date::format(state.clock().now().date()),
+        iso_date::format(state.hub().now().date()),
         t.get("csv.revision"),
         result.catalogue_revision
     ));
@@ -598,14 +597,14 @@ pub async fn matrix_csv(State(state): State<AppState>, lang: Lang, RawQuery(raw)
         body.push_str(&row.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(";"));
         body.push_str("\r\n");
     }
-    (
+    Ok((
         [
             (header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8")),
             (header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"bewertungsmatrix.csv\"")),
         ],
         body,
     )
-        .into_response()
+        .into_response())
 }
 
 /// RFC 4180 quoting; a leading =, +, - or @ is prefixed so spreadsheets do not run it as a formula.

@@ -2,9 +2,9 @@
 //! and the side-by-side comparison.
 
 use super::view::{self, Source, Value};
-use super::{Ctx, Lang, error_page, render};
-use crate::error::ApiError;
+use crate::error::WebError;
 use crate::params;
+use crate::render::{Ctx, Lang, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
@@ -80,13 +80,17 @@ fn cost_label(t: &Messages, b: CostBand) -> String {
     t.get(&format!("cost.{}", b.key())).to_owned()
 }
 
-pub async fn list_page(State(state): State<AppState>, lang: Lang, RawQuery(raw): RawQuery) -> Response {
+pub async fn list_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
     let path = "/marktplatz";
-    let catalogue = state.catalogue();
+    let catalogue = state.hub().catalogue();
     let pairs = params::pairs(raw.as_deref());
     let query = match params::tool_query(&pairs, &catalogue, &["lang"]) {
         Ok(q) => q,
-        Err(e) => return error_page(&lang, path, raw.as_deref(), &e),
+        Err(e) => return Err(e.into()),
     };
     let ctx = Ctx::new(&lang, path, raw.as_deref());
     let t = ctx.t;
@@ -251,7 +255,7 @@ pub async fn list_page(State(state): State<AppState>, lang: Lang, RawQuery(raw):
         any_filter: pairs.iter().any(|(k, v)| k != "lang" && k != "sort" && !v.is_empty()),
         ctx,
     };
-    render(&template, &lang, StatusCode::OK)
+    Ok(render(&template, &lang, StatusCode::OK))
 }
 
 // ---------------------------------------------------------------- tool
@@ -504,11 +508,11 @@ pub async fn tool_page(
     lang: Lang,
     Path(slug): Path<String>,
     RawQuery(raw): RawQuery,
-) -> Response {
+) -> Result<Response, WebError> {
     let path = format!("/marktplatz/werkzeuge/{slug}");
-    let catalogue = state.catalogue();
+    let catalogue = state.hub().catalogue();
     let Some(tool) = catalogue.tool(&slug) else {
-        return error_page(&lang, &path, raw.as_deref(), &ApiError::NotFound);
+        return Err(WebError(mitsprache_hub::Error::NotFound));
     };
     let ctx = Ctx::new(&lang, &path, raw.as_deref());
     let (t, locale) = (ctx.t, ctx.locale);
@@ -548,7 +552,7 @@ pub async fn tool_page(
             .collect(),
         ctx,
     };
-    render(&template, &lang, StatusCode::OK)
+    Ok(render(&template, &lang, StatusCode::OK))
 }
 
 // ---------------------------------------------------------------- interfaces
@@ -572,8 +576,12 @@ fn kind_label(t: &Messages, k: InterfaceKind) -> String {
     t.get(&format!("kind.{}", k.key())).to_owned()
 }
 
-pub async fn interfaces_page(State(state): State<AppState>, lang: Lang, RawQuery(raw): RawQuery) -> Response {
-    let catalogue = state.catalogue();
+pub async fn interfaces_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
+    let catalogue = state.hub().catalogue();
     let ctx = Ctx::new(&lang, "/marktplatz/schnittstellen", raw.as_deref());
     let rows = catalogue
         .interfaces()
@@ -586,7 +594,7 @@ pub async fn interfaces_page(State(state): State<AppState>, lang: Lang, RawQuery
             tools: catalogue.implementers(i.slug.as_str()).count(),
         })
         .collect();
-    render(&InterfacesPage { ctx, rows }, &lang, StatusCode::OK)
+    Ok(render(&InterfacesPage { ctx, rows }, &lang, StatusCode::OK))
 }
 
 pub struct Implementer {
@@ -614,11 +622,11 @@ pub async fn interface_page(
     lang: Lang,
     Path(slug): Path<String>,
     RawQuery(raw): RawQuery,
-) -> Response {
+) -> Result<Response, WebError> {
     let path = format!("/marktplatz/schnittstellen/{slug}");
-    let catalogue = state.catalogue();
+    let catalogue = state.hub().catalogue();
     let Some(interface): Option<&Interface> = catalogue.interface(&slug) else {
-        return error_page(&lang, &path, raw.as_deref(), &ApiError::NotFound);
+        return Err(WebError(mitsprache_hub::Error::NotFound));
     };
     let ctx = Ctx::new(&lang, &path, raw.as_deref());
     let (t, locale) = (ctx.t, ctx.locale);
@@ -640,7 +648,7 @@ pub async fn interface_page(
             .collect(),
         ctx,
     };
-    render(&template, &lang, StatusCode::OK)
+    Ok(render(&template, &lang, StatusCode::OK))
 }
 
 // ---------------------------------------------------------------- comparison
@@ -670,13 +678,17 @@ pub struct ComparePage {
     pub differences: String,
 }
 
-pub async fn compare_page(State(state): State<AppState>, lang: Lang, RawQuery(raw): RawQuery) -> Response {
+pub async fn compare_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
     let path = "/marktplatz/vergleich";
-    let catalogue = state.catalogue();
+    let catalogue = state.hub().catalogue();
     let pairs = params::pairs(raw.as_deref());
     let slugs = match params::compare_slugs(&pairs, &catalogue) {
         Ok(s) => s,
-        Err(e) => return error_page(&lang, path, raw.as_deref(), &e),
+        Err(e) => return Err(e.into()),
     };
     let ctx = Ctx::new(&lang, path, raw.as_deref());
     let (t, locale) = (ctx.t, ctx.locale);
@@ -741,7 +753,7 @@ pub async fn compare_page(State(state): State<AppState>, lang: Lang, RawQuery(ra
         differences: t.plural("compare.differences", count),
         ctx,
     };
-    render(&template, &lang, StatusCode::OK)
+    Ok(render(&template, &lang, StatusCode::OK))
 }
 
 fn compare_row(label: &str, values: Vec<Value>) -> CompareRow {

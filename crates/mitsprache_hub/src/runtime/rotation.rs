@@ -4,13 +4,16 @@
 //! written wait and then share the next transaction, so under load many rotations cost one
 //! durable write; a lone rotation goes out at once.
 
-use mitsprache_store::{Account, Grant, Redemption, Rotation, Store};
+use mitsprache_domain::Account;
+use mitsprache_oidc::grant::{Grant, Redemption};
+use mitsprache_store::{Rotation, Store, StoreError};
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 /// The most rotations one transaction carries.
 const BATCH: usize = 64;
 
-type Answer = Result<Redemption<(Grant, Option<Account>)>, String>;
+type Answer = Result<Redemption<(Grant, Option<Account>)>, Arc<StoreError>>;
 
 struct Job {
     rotation: Rotation,
@@ -22,7 +25,8 @@ pub struct Rotator {
 }
 
 impl Rotator {
-    /// Starts the writer task of this instance.
+    /// Starts the writer task of this instance. It lives as long as the channel: when the last
+    /// `Rotator` is dropped, the task ends after its current batch.
     pub fn start(store: Store) -> Rotator {
         let (tx, mut rx) = mpsc::channel::<Job>(4096);
         tokio::spawn(async move {
@@ -35,16 +39,19 @@ impl Rotator {
                     }
                 }
                 let batch: Vec<Rotation> = jobs.iter().map(|j| j.rotation.clone()).collect();
-                match store.identity().rotate_refresh_tokens(&batch).await {
+                match store.grants().rotate_refresh_tokens(&batch).await {
                     Ok(results) => {
                         for (job, result) in jobs.into_iter().zip(results) {
+                            // A requester that gave up waiting has nothing to be told.
                             let _ = job.reply.send(Ok(result));
                         }
                     }
                     Err(e) => {
                         tracing::error!(error = %e, rotations = jobs.len(), "refresh-token rotation failed; nothing was changed");
+                        let e = Arc::new(e);
                         for job in jobs {
-                            let _ = job.reply.send(Err(e.to_string()));
+                            // A requester that gave up waiting has nothing to be told.
+                            let _ = job.reply.send(Err(e.clone()));
                         }
                     }
                 }
@@ -53,10 +60,11 @@ impl Rotator {
         Rotator { jobs: tx }
     }
 
-    /// Rotates one refresh token, in the next transaction the writer commits.
-    pub async fn rotate(&self, rotation: Rotation) -> Answer {
+    /// Rotates one refresh token, in the next transaction the writer commits. `None` when the
+    /// writer has stopped (the instance is shutting down).
+    pub async fn rotate(&self, rotation: Rotation) -> Option<Answer> {
         let (reply, answer) = oneshot::channel();
-        self.jobs.send(Job { rotation, reply }).await.map_err(|_| "the rotation writer has stopped".to_owned())?;
-        answer.await.map_err(|_| "the rotation writer has stopped".to_owned())?
+        self.jobs.send(Job { rotation, reply }).await.ok()?;
+        answer.await.ok()
     }
 }

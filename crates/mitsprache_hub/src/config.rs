@@ -1,0 +1,87 @@
+//! What the application layer needs from the configuration; the binary fills it from the
+//! config file, flags and environment.
+
+use mitsprache_oidc::Lifetimes;
+use mitsprache_oidc::password::Cost;
+use time::Duration;
+
+/// An upstream OpenID provider people may log in with (a state Servicekonto, a municipal Keycloak).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamProvider {
+    /// Short id used in URLs and in the link table, e.g. `servicekonto-nrw`.
+    pub id: String,
+    /// Shown on the login button.
+    pub name: String,
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+/// How background jobs run on this instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobsConfig {
+    /// How long a claimed job stays with its worker without a heartbeat: after a crash, the
+    /// time until another instance takes the job over.
+    pub lease: Duration,
+    /// How often an idle worker looks for due jobs (jobs queued on this instance wake it at once).
+    pub poll: std::time::Duration,
+    /// Jobs one instance runs at the same time.
+    pub concurrency: usize,
+    /// How often the housekeeping and key-cleanup jobs run.
+    pub housekeeping_every: Duration,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        JobsConfig {
+            lease: Duration::seconds(30),
+            poll: std::time::Duration::from_secs(1),
+            concurrency: 8,
+            housekeeping_every: Duration::hours(1),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct HubConfig {
+    /// The issuer: the hub's public URL without a trailing slash.
+    pub issuer: String,
+    pub lifetimes: Lifetimes,
+    pub password_cost: Cost,
+    /// Login attempts per account (and 6× that per IP address) in `login_window`.
+    pub login_attempts: i64,
+    pub login_window: Duration,
+    /// Whether people may register themselves (otherwise admins add accounts).
+    pub open_registration: bool,
+    /// The initial access token for RFC 7591 dynamic registration; none disables it.
+    pub registration_token: Option<String>,
+    pub upstream: Vec<UpstreamProvider>,
+    pub jobs: JobsConfig,
+}
+
+impl HubConfig {
+    /// How long retired keys stay published: until the last token they signed has expired.
+    pub fn keep_retired(&self) -> Duration {
+        Duration::seconds(self.lifetimes.access_token.max(self.lifetimes.id_token) + 60)
+    }
+
+    pub fn provider(&self) -> mitsprache_oidc::token::Provider {
+        mitsprache_oidc::token::Provider { issuer: self.issuer.clone(), lifetimes: self.lifetimes }
+    }
+}
+
+impl Default for HubConfig {
+    fn default() -> Self {
+        HubConfig {
+            issuer: "http://127.0.0.1:8080".into(),
+            lifetimes: Lifetimes::default(),
+            password_cost: Cost::default(),
+            login_attempts: 5,
+            login_window: Duration::minutes(15),
+            open_registration: true,
+            registration_token: None,
+            upstream: Vec::new(),
+            jobs: JobsConfig::default(),
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! What the application layer needs from the world, as traits the binary implements: mail and
+//! outbound HTTP here, time (`mitsprache_domain::Clock`) and randomness
+//! (`mitsprache_oidc::random::Random`) from the pure crates. Tests fill them with the real
+//! implementations against local servers, or with the fakes below.
+
+use std::future::Future;
+use std::pin::Pin;
+
+pub use mitsprache_domain::Clock;
+pub use mitsprache_oidc::random::Random;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+pub trait Mailer: Send + Sync + 'static {
+    fn send(&self, mail: Mail) -> BoxFuture<'_, Result<(), String>>;
+}
+
+/// Drops every mail; for tools that do not send any (benchmarks of the pure parts).
+#[derive(Debug, Default)]
+pub struct NoMail;
+
+impl Mailer for NoMail {
+    fn send(&self, _mail: Mail) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+/// An outbound request: to a tool (back-channel logout), an upstream provider, a sector
+/// identifier document, and soon the connectors' sources. No redirect is followed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub method: Method,
+    pub url: String,
+    /// `application/x-www-form-urlencoded` pairs.
+    pub form: Option<Vec<(String, String)>>,
+    pub basic_auth: Option<(String, String)>,
+    pub bearer: Option<String>,
+    pub timeout: std::time::Duration,
+    /// Larger bodies are an error, not truncated.
+    pub max_body: usize,
+}
+
+impl HttpRequest {
+    pub fn get(url: impl Into<String>) -> HttpRequest {
+        HttpRequest {
+            method: Method::Get,
+            url: url.into(),
+            form: None,
+            basic_auth: None,
+            bearer: None,
+            timeout: std::time::Duration::from_secs(10),
+            max_body: 1024 * 1024,
+        }
+    }
+
+    pub fn post_form(url: impl Into<String>, form: Vec<(String, String)>) -> HttpRequest {
+        HttpRequest { method: Method::Post, form: Some(form), ..HttpRequest::get(url) }
+    }
+
+    pub fn basic_auth(mut self, id: &str, secret: &str) -> HttpRequest {
+        self.basic_auth = Some((id.to_owned(), secret.to_owned()));
+        self
+    }
+
+    pub fn bearer(mut self, token: &str) -> HttpRequest {
+        self.bearer = Some(token.to_owned());
+        self
+    }
+
+    pub fn timeout(mut self, timeout: std::time::Duration) -> HttpRequest {
+        self.timeout = timeout;
+        self
+    }
+
+    pub fn max_body(mut self, bytes: usize) -> HttpRequest {
+        self.max_body = bytes;
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, HttpError> {
+        serde_json::from_slice(&self.body).map_err(|e| HttpError(format!("the answer is not the expected JSON: {e}")))
+    }
+}
+
+/// A transport failure (no answer, timeout, body too large); never contains the URL's query.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct HttpError(pub String);
+
+pub trait Http: Send + Sync + 'static {
+    fn send(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse, HttpError>>;
+}
