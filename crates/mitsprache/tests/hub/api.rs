@@ -1,5 +1,6 @@
 //! The JSON API under /api/v1.
 
+use crate::flows::*;
 use crate::helpers::{TestApp, assert_problem};
 use serde_json::{Value, json};
 
@@ -285,4 +286,30 @@ pub async fn a_second_instance_sees_writes_after_refresh(app: TestApp) {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     panic!("the second instance never saw the write");
+}
+
+pub async fn people_edit_the_catalogue_by_their_role(app: TestApp) {
+    let account = app.add_account(EMAIL, PASSWORD).await;
+    let mut registration = tool("Redaktionssystem");
+    registration.scopes = vec![mitsprache_oidc::CATALOGUE_WRITE.into()];
+    let client = app.add_client(registration).await;
+    let mut browser = app.browser();
+    let url = authorize_url(&client.0, &[("scope", "openid catalogue:write")]);
+    let done = login_and_consent(&mut browser, &url, EMAIL, PASSWORD).await;
+    let code = query_of(done.location.as_deref().unwrap())["code"].clone();
+    let tokens: Value = exchange(&app, &client, &code, VERIFIER).await.json().await.unwrap();
+    assert_eq!(tokens["scope"], "openid catalogue:write");
+    let at = tokens["access_token"].as_str().unwrap().to_owned();
+    let tool_json = app.tool_json("polis").await;
+    let put = |token: String| {
+        let body = tool_json.clone();
+        let request = app.client.put(app.url("/api/v1/tools/polis")).bearer_auth(token).json(&body);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(put(at.clone()).await, 403, "a citizen may not edit");
+    app.hub.set_role(&account, mitsprache_domain::Role::Editor).await.unwrap();
+    assert!(matches!(put(at.clone()).await, 200 | 201), "the same person as editor may");
+    // Logging out ends the grant, and with it the token's right to write.
+    app.hub.logout_everywhere(&account).await.unwrap();
+    assert_eq!(put(at).await, 401);
 }

@@ -38,6 +38,17 @@ fn pg_url() -> String {
     std::env::var("PG_TEST_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
+/// A new, empty database of `backend` (an SQLite file in the returned folder, or a PostgreSQL
+/// schema), for a test that runs hubs of its own.
+pub async fn fresh_database(backend: Backend) -> (String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = match backend {
+        Backend::Sqlite => format!("sqlite://{}/hub.db", dir.path().display()),
+        Backend::Postgres => fresh_postgres_schema().await,
+    };
+    (database, dir)
+}
+
 /// A fresh schema per test; schemas of earlier runs older than an hour are dropped.
 async fn fresh_postgres_schema() -> String {
     use sqlx::Connection;
@@ -71,11 +82,7 @@ fn rand_suffix() -> u32 {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let database = match backend {
-            Backend::Sqlite => format!("sqlite://{}/hub.db", dir.path().display()),
-            Backend::Postgres => fresh_postgres_schema().await,
-        };
+        let (database, dir) = fresh_database(backend).await;
         Self::spawn_on(backend, database, dir, |_| {}).await
     }
 

@@ -8,13 +8,18 @@
 // allow-unwrap-in-tests does not see; in tests a failed unwrap is the failure message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod accounts;
 mod api;
 mod cli;
+mod flows;
 mod helpers;
+mod jobs;
+mod logout;
 mod matching;
 mod oidc;
 mod openapi;
 mod pages;
+mod probe;
 
 use helpers::{Backend, TestApp};
 
@@ -64,25 +69,42 @@ on_both_backends! {
     oidc::consent_is_asked_remembered_and_revocable,
     oidc::client_credentials_tokens_are_jwts_with_audience,
     oidc::private_key_jwt_authenticates_once_per_assertion,
-    oidc::login_is_rate_limited_without_revealing_accounts,
-    oidc::registration_verification_and_password_reset_go_by_mail,
-    oidc::logout_reaches_every_tool_of_the_session,
-    oidc::the_account_page_exports_everything_about_the_person,
+    accounts::login_is_rate_limited_without_revealing_accounts,
+    accounts::registration_verification_and_password_reset_go_by_mail,
+    logout::logout_reaches_every_tool_of_the_session,
+    accounts::the_account_page_exports_everything_about_the_person,
     oidc::dynamic_registration_needs_the_initial_token,
-    oidc::people_edit_the_catalogue_by_their_role,
+    api::people_edit_the_catalogue_by_their_role,
     oidc::keys_rotate_and_old_keys_stay_published,
-    oidc::passwords_are_rehashed_when_parameters_change,
+    accounts::passwords_are_rehashed_when_parameters_change,
     oidc::max_age_login_hint_and_ui_locales_shape_the_login,
     oidc::clients_may_ask_for_rs256_id_tokens,
     oidc::rfc9700_items_without_their_own_test,
     oidc::dynamic_registration_with_the_initial_token,
-    oidc::behind_a_proxy_the_forwarded_address_is_limited,
-    oidc::every_form_needs_its_csrf_token,
-    oidc::over_tls_cookies_are_secure_and_host_bound,
+    accounts::behind_a_proxy_the_forwarded_address_is_limited,
+    accounts::every_form_needs_its_csrf_token,
+    accounts::over_tls_cookies_are_secure_and_host_bound,
     oidc::a_sector_identifier_gives_one_subject_across_hosts,
-    oidc::a_failed_back_channel_logout_is_retried,
-    oidc::expired_records_are_purged,
+    logout::a_failed_back_channel_logout_is_retried,
+    jobs::expired_records_are_purged,
+    jobs::two_instances_deliver_each_logout_once,
+    jobs::a_refused_delivery_is_retried_with_backoff_and_keeps_its_error,
+    jobs::recurring_jobs_have_one_row_and_run_on_one_instance,
+    jobs::an_instance_killed_mid_delivery_loses_no_logout,
     oidc::a_refresh_token_sent_twice_at_once_rotates_once,
+    oidc::a_client_allowed_without_pkce_logs_in_with_a_nonce,
+    logout::a_logout_with_only_a_return_address_asks_and_ends_the_session,
+    probe::parallel_logins_cannot_outrun_the_limit,
+    probe::registration_tells_nobody_whether_an_address_is_taken,
+    probe::concurrent_writers_and_rotations_never_fail,
+    probe::a_tools_login_token_cannot_edit_the_catalogue,
+    probe::a_password_reset_ends_offline_grants_too,
+    probe::introspection_answers_only_about_the_callers_own_tokens,
+    probe::control_characters_in_the_request_reference_are_refused,
+    probe::a_request_head_must_arrive_in_time,
+    probe::guessable_passwords_are_refused,
+    probe::every_route_group_answers_errors_in_its_own_format,
+    probe::the_not_found_page_has_a_content_security_policy,
     matching::the_matching_api_ranks_explains_and_excludes,
     matching::the_matching_api_rejects_impossible_profiles,
     matching::the_assistant_page_works_without_javascript,
