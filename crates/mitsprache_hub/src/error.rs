@@ -29,6 +29,10 @@ pub enum Error {
     Validation(Vec<ValidationError>),
     #[error("the request body is too large")]
     TooLarge,
+    #[error("the request's address is too long")]
+    UriTooLong,
+    #[error("the request's headers are too large")]
+    HeadersTooLarge,
     #[error("expected another content type")]
     UnsupportedMediaType,
     #[error("the method is not allowed here")]

@@ -73,6 +73,8 @@ fn status_and_code(error: &Error) -> (StatusCode, &'static str) {
         Error::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
         Error::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation-failed"),
         Error::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large"),
+        Error::UriTooLong => (StatusCode::URI_TOO_LONG, "uri-too-long"),
+        Error::HeadersTooLarge => (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "headers-too-large"),
         Error::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type"),
         Error::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed"),
         Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
@@ -89,12 +91,14 @@ fn status_and_code(error: &Error) -> (StatusCode, &'static str) {
     }
 }
 
-/// The error behind an answer axum produced on its own, by its status.
-fn from_status(status: StatusCode, text: String) -> Error {
+/// The error behind an answer axum (or hyper) produced on its own, by its status.
+pub(crate) fn from_status(status: StatusCode, text: String) -> Error {
     match status {
         StatusCode::NOT_FOUND => Error::NotFound,
         StatusCode::METHOD_NOT_ALLOWED => Error::MethodNotAllowed,
         StatusCode::PAYLOAD_TOO_LARGE => Error::TooLarge,
+        StatusCode::URI_TOO_LONG => Error::UriTooLong,
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => Error::HeadersTooLarge,
         StatusCode::UNSUPPORTED_MEDIA_TYPE => Error::UnsupportedMediaType,
         StatusCode::UNAUTHORIZED => Error::Unauthenticated,
         s if s.is_server_error() => Error::Internal(text),
@@ -292,16 +296,39 @@ pub async fn render_pages(State(state): State<AppState>, request: Request, next:
     }
 }
 
-/// Unknown paths: problem+json under `/api/`, RFC 6749 JSON for the OAuth back channel, a
-/// page everywhere else.
+/// The error format of a path whose route is unknown (or which hyper could not even parse):
+/// the route group's the path belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Problem,
+    OAuth,
+    Page,
+}
+
+pub fn format_of(path: &str) -> Format {
+    use mitsprache_oidc::discovery::paths;
+    let back_channel = [paths::TOKEN, paths::USERINFO, paths::INTROSPECT, paths::REVOKE, paths::REGISTER, paths::JWKS];
+    if path.starts_with("/api/") {
+        Format::Problem
+    } else if back_channel
+        .iter()
+        .any(|p| path == *p || path.starts_with(&format!("{p}/")) || path.starts_with(&format!("{p}?")))
+    {
+        Format::OAuth
+    } else {
+        Format::Page
+    }
+}
+
+/// Unknown paths, answered in the format of the group they would belong to.
 pub async fn not_found(State(state): State<AppState>, request: Request) -> Response {
     let (parts, _) = request.into_parts();
     let path = parts.uri.path();
-    if path.starts_with("/api/") {
-        return problem(&Error::NotFound);
+    match format_of(path) {
+        Format::Problem => problem(&Error::NotFound),
+        Format::OAuth => oauth(&Error::NotFound),
+        Format::Page => {
+            page(&Error::NotFound, &Lang::of(&parts, state.config().secure_cookies), path, parts.uri.query())
+        }
     }
-    if path.starts_with("/oidc/") {
-        return oauth(&Error::NotFound);
-    }
-    page(&Error::NotFound, &Lang::of(&parts, state.config().secure_cookies), path, parts.uri.query())
 }

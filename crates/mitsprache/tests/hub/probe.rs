@@ -347,6 +347,30 @@ pub async fn every_route_group_answers_errors_in_its_own_format(app: TestApp) {
     }
     oauth(app.client.get(app.url("/oidc/token")).send().await.unwrap(), 405).await;
     oauth(app.client.put(app.url("/oidc/introspect")).send().await.unwrap(), 405).await;
+    // Requests hyper cannot parse, answered in the format of the group they were meant for.
+    let raw = |request: Vec<u8>| {
+        let address = app.address.trim_start_matches("http://").to_owned();
+        async move {
+            let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+            // The server may answer before it has read it all.
+            let _ = stream.write_all(&request).await;
+            let mut answer = Vec::new();
+            let _ = stream.read_to_end(&mut answer).await;
+            String::from_utf8_lossy(&answer).into_owned()
+        }
+    };
+    let invalid = raw(b"GET /api/v1/tools/\xff\xfe HTTP/1.1\r\nHost: hub\r\n\r\n".to_vec()).await;
+    assert!(invalid.starts_with("HTTP/1.1 400"), "{invalid}");
+    assert!(invalid.contains("application/problem+json") && invalid.contains("\"code\":\"invalid-body\""), "{invalid}");
+    let long =
+        raw(format!("GET /marktplatz?q={} HTTP/1.1\r\nHost: hub\r\n\r\n", "a".repeat(100_000)).into_bytes()).await;
+    assert!(long.starts_with("HTTP/1.1 414"), "{}", &long[..long.len().min(300)]);
+    assert!(long.contains("text/html") && long.contains("content-security-policy") && long.contains("<h1>"));
+    let headers =
+        raw(format!("POST /oidc/token HTTP/1.1\r\nHost: hub\r\nX-Big: {}\r\n\r\n", "a".repeat(1_000_000)).into_bytes())
+            .await;
+    assert!(headers.starts_with("HTTP/1.1 431"), "{}", &headers[..headers.len().min(300)]);
+    assert!(headers.contains("\"error\":\"invalid_request\""), "{}", &headers[..headers.len().min(300)]);
 }
 
 /// L12: the 404 page carries the pages' Content-Security-Policy.
