@@ -79,6 +79,10 @@ LoadModule auth_openidc_module $modules/mod_auth_openidc.so
 TypesConfig /etc/mime.types
 DocumentRoot "$work/apache/htdocs"
 DirectoryIndex index.html
+<Directory />
+  AllowOverride None
+  Require all denied
+</Directory>
 <Directory "$work/apache/htdocs">
   Require all granted
 </Directory>
@@ -96,6 +100,9 @@ OIDCScope "openid email profile"
   Header always set X-OIDC-Sub "%{OIDC_CLAIM_sub}e"
 </Location>
 CONF
+# Apache's workers (nobody, when started as root) must reach the files: the work folder is
+# mktemp's, private to its owner otherwise.
+chmod a+x "$work"
 chmod -R a+rX "$work/apache"
 
 # The upstream provider people may log in with (npm oidc-provider), and the hub's configuration for it.
