@@ -13,14 +13,17 @@ use mitsprache_domain::{Account, Email, Locale, Role};
 use mitsprache_oidc::grant::Session;
 use mitsprache_oidc::password::{self, PasswordError};
 use mitsprache_oidc::random::{OsRandom, digest, id, secret};
-use mitsprache_store::{ConsentWithClient, LinkPurpose, NewMailLink, ProfileChange, RevokeGrants, SessionSelector};
+use mitsprache_store::{
+    ConsentWithClient, LinkPurpose, NewMailLink, ProfileChange, RevokeGrants, SessionSelector, UpstreamLink,
+};
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
 const VERIFY_LINK: Duration = Duration::days(7);
 const RESET_LINK: Duration = Duration::hours(1);
 
-/// An account to create: by registration (unverified, citizen), or by an operator.
+/// An account to create: by registration (unverified, citizen), by an operator, or by a first
+/// login through an upstream provider.
 #[derive(Debug, Clone, Copy)]
 pub struct NewAccount<'a> {
     pub email: &'a str,
@@ -28,8 +31,11 @@ pub struct NewAccount<'a> {
     pub name: Option<&'a str>,
     pub locale: Locale,
     pub role: Role,
-    /// An operator vouches for the address; a registration must confirm it by mail.
+    /// An operator (or the upstream provider) vouches for the address; a registration must
+    /// confirm it by mail.
     pub verified: bool,
+    /// The upstream provider and subject the account is linked to, stored with it.
+    pub upstream: Option<(&'a str, &'a str)>,
 }
 
 /// A person's registration through the form.
@@ -184,8 +190,19 @@ impl Hub {
             created_at: now,
             updated_at: now,
         };
-        self.store().accounts().create(&account).await?;
-        tracing::info!(role = account.role.as_str(), "account created");
+        match new.upstream {
+            None => self.store().accounts().create(&account).await?,
+            Some((provider, subject)) => {
+                let link = UpstreamLink {
+                    provider: provider.to_owned(),
+                    subject: subject.to_owned(),
+                    account_id: account.id.clone(),
+                    created_at: now,
+                };
+                self.store().upstream_links().create_account(&account, &link).await?
+            }
+        }
+        tracing::info!(role = account.role.as_str(), upstream = new.upstream.is_some(), "account created");
         Ok(account)
     }
 
@@ -216,6 +233,7 @@ impl Hub {
             locale: r.locale,
             role: Role::Citizen,
             verified: false,
+            upstream: None,
         };
         match self.create_account(new).await {
             Ok(account) => self.send_verification(&account, r.pending).await,

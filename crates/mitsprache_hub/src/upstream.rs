@@ -2,15 +2,16 @@
 //! municipal Keycloak): the hub is a relying party there, with PKCE, state and nonce, and links
 //! the upstream subject to a hub account. Tools still see only the hub and its pairwise subjects.
 
+use crate::accounts::NewAccount;
 use crate::ports::HttpRequest;
 use crate::{Error, Hub, Result, UpstreamProvider};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use mitsprache_domain::{Account, Email, Locale, Role};
+use mitsprache_domain::{Locale, Role};
 use mitsprache_oidc::jose::{Jwks, audience_includes, verify};
 use mitsprache_oidc::params::Params;
-use mitsprache_oidc::random::{digest, id, secret};
-use mitsprache_store::{NewPending, StoreError, UpstreamLink};
+use mitsprache_oidc::random::{digest, secret};
+use mitsprache_store::NewPending;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::Duration;
@@ -203,31 +204,27 @@ impl Hub {
                 profile = info;
             }
         }
-        let Some(email) = profile.get("email").and_then(Value::as_str).and_then(|e| Email::parse(e).ok()) else {
-            return Ok(UpstreamLogin::NoEmail);
-        };
-        let account = Account {
-            id: id(self.random()),
+        let text = |k: &str| profile.get(k).and_then(Value::as_str);
+        let Some(email) = text("email") else { return Ok(UpstreamLogin::NoEmail) };
+        let new = NewAccount {
             email,
-            email_verified: profile.get("email_verified").and_then(Value::as_bool).unwrap_or(false),
-            password_hash: None,
-            name: profile.get("name").and_then(Value::as_str).map(str::to_owned),
+            password: None,
+            name: text("name"),
             locale,
             role: Role::Citizen,
-            created_at: now,
-            updated_at: now,
+            verified: profile.get("email_verified").and_then(Value::as_bool).unwrap_or(false),
+            upstream: Some((provider, &subject)),
         };
-        let link =
-            UpstreamLink { provider: provider.to_owned(), subject, account_id: account.id.clone(), created_at: now };
         // An existing hub account is never taken over by an upstream login: its owner proves the
         // password first (linking from the account page is future work).
-        match self.store().upstream_links().create_account(&account, &link).await {
-            Ok(()) => {
+        match self.create_account(new).await {
+            Ok(account) => {
                 tracing::info!(provider, "account created from an upstream login");
                 Ok(UpstreamLogin::LoggedIn { account_id: account.id, anfrage })
             }
-            Err(StoreError::Conflict(_)) => Ok(UpstreamLogin::EmailTaken),
-            Err(e) => Err(e.into()),
+            Err(Error::Conflict(_)) => Ok(UpstreamLogin::EmailTaken),
+            Err(Error::Validation(_)) => Ok(UpstreamLogin::NoEmail),
+            Err(e) => Err(e),
         }
     }
 }

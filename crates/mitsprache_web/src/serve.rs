@@ -81,6 +81,7 @@ pub async fn serve(
     }
     drop(listener);
     // Tells every connection to finish its request and close; then waits until all have.
+    // Fails only when no connection is left to tell.
     let _ = stop.send(true);
     drop(done);
     while all_done.changed().await.is_ok() {}

@@ -53,7 +53,8 @@ pub async fn user_add(
     let password = read_password(password_file)?;
     let hub = hub(config).await?;
     // The same path as a registration, with the operator vouching for the address.
-    let new = NewAccount { email, password: Some(&password), name, locale: Locale::De, role, verified: true };
+    let new =
+        NewAccount { email, password: Some(&password), name, locale: Locale::De, role, verified: true, upstream: None };
     match hub.create_account(new).await {
         Ok(account) => write_stdout(&format!(
             "{}\n",

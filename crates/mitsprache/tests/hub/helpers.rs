@@ -191,6 +191,7 @@ impl TestApp {
             locale: mitsprache_domain::Locale::De,
             role: mitsprache_domain::Role::Citizen,
             verified: true,
+            upstream: None,
         };
         self.hub.create_account(new).await.expect("account created").id
     }

@@ -242,6 +242,7 @@ pub async fn an_instance_killed_mid_delivery_loses_no_logout(app: TestApp) {
         locale: mitsprache_domain::Locale::De,
         role: mitsprache_domain::Role::Citizen,
         verified: true,
+        upstream: None,
     })
     .await
     .unwrap();

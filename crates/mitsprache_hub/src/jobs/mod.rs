@@ -149,6 +149,7 @@ impl Worker {
     /// Stops claiming and waits up to `grace` for the jobs that run; those still running after
     /// it are left to their leases (another instance runs them again).
     pub async fn stop(self, grace: std::time::Duration) {
+        // Fails only when the worker has ended already.
         let _ = self.stop.send(true);
         if tokio::time::timeout(grace, self.task).await.is_err() {
             tracing::warn!("background jobs still running at shutdown; their leases will expire");

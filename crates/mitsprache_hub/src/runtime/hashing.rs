@@ -41,6 +41,7 @@ impl HashingPool {
     pub async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
+            // A caller that stopped waiting needs no answer.
             let _ = tx.send(f());
         });
         self.jobs.lock().ok()?.send(job).ok()?;
