@@ -73,7 +73,7 @@ export MITSPRACHE_PUBLIC_URL="$hub" MITSPRACHE_LOG__LEVEL=warn MITSPRACHE_MAIL__
 client_json=$("$hub_bin" client add --database "$db" --name bench --redirect-uri "$redirect" \
   --grant authorization_code --grant refresh_token)
 second_json=$("$hub_bin" client add --database "$db" --name second --redirect-uri "$redirect" --first-party)
-machine_json=$("$hub_bin" client add --database "$db" --name machine --grant client_credentials)
+machine_json=$("$hub_bin" client add --database "$db" --name machine --grant client_credentials --resource urn:bench:api)
 field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
 printf '%s\n' "ein Passwort für den Benchmark" | "$hub_bin" user add --database "$db" --email bench@example.org >/dev/null
 taskset -c 0 "$hub_bin" serve --listen "127.0.0.1:$port" --database "$db" >"$work/hub.log" 2>&1 &

@@ -283,8 +283,8 @@ pub fn check_redirect_uri(uri: &str) -> Result<Url, String> {
     }
 }
 
-/// Checks a resource indicator (RFC 8707 §2): an absolute URI without a fragment; https, or
-/// http on a loopback host.
+/// Checks a resource indicator (RFC 8707 §2): an absolute URI without a fragment that names a
+/// service, so https, a URN, or http on a loopback host (never `javascript:` or `data:`).
 pub fn check_resource(uri: &str) -> Result<Url, String> {
     let url = Url::parse(uri).map_err(|_| format!("resource {uri} must be an absolute URI"))?;
     if url.fragment().is_some() {
@@ -292,9 +292,9 @@ pub fn check_resource(uri: &str) -> Result<Url, String> {
     }
     let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
     match url.scheme() {
-        "https" => Ok(url),
+        "https" | "urn" => Ok(url),
         "http" if loopback => Ok(url),
-        _ => Err(format!("resource {uri} must use https")),
+        _ => Err(format!("resource {uri} must be an https URL or a URN")),
     }
 }
 
@@ -716,8 +716,10 @@ mod tests {
         assert_eq!(client.scopes, vec![crate::CATALOGUE_WRITE.to_owned()]);
         let odd = Registration { scopes: vec!["admin".into()], ..machine.clone() };
         assert!(odd.into_client("m".into(), "s".into(), now()).is_err());
-        let bad_resource = Registration { resources: vec!["javascript:alert(1)".into()], ..machine };
+        let bad_resource = Registration { resources: vec!["javascript:alert(1)".into()], ..machine.clone() };
         assert!(bad_resource.into_client("m".into(), "s".into(), now()).is_err());
+        let urn = Registration { resources: vec!["urn:bench:api".into(), "https://api.example/v1".into()], ..machine };
+        assert!(urn.into_client("m".into(), "s".into(), now()).is_ok(), "URNs and https URLs name services");
     }
 
     #[test]
