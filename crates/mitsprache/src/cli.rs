@@ -81,6 +81,21 @@ enum CatalogueCommand {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// What the catalogue can answer: per fact the share of tools with a sourced value, and per
+    /// tool the facts still unknown.
+    Report {
+        /// Report on the catalogue built into this binary instead of the database's.
+        #[arg(long)]
+        bundled: bool,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -227,6 +242,9 @@ pub async fn run() -> anyhow::Result<()> {
         }
         Command::Catalogue { command: CatalogueCommand::Export { format, output } } => {
             commands::export(&config, format, output.as_deref()).await
+        }
+        Command::Catalogue { command: CatalogueCommand::Report { bundled, format } } => {
+            commands::report(&config, bundled, format).await
         }
         Command::User { command: UserCommand::Add { email, role, name, password_file } } => {
             commands::identity::user_add(&config, &email, role.into(), name.as_deref(), password_file.as_deref()).await

@@ -93,7 +93,9 @@ mod tests {
     fn the_bundled_catalogue_is_valid_and_large_enough() {
         let doc = document().unwrap();
         let taxonomy = doc.taxonomy.clone().unwrap();
-        let errors = validate_catalogue(&taxonomy, &doc.tools, &doc.interfaces);
+        // The real date: a record read "tomorrow" is a typo the check must catch.
+        let today = time::OffsetDateTime::now_utc().date();
+        let errors = validate_catalogue(&taxonomy, &doc.tools, &doc.interfaces, today);
         assert!(errors.is_empty(), "{}", errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"));
         assert!(doc.tools.len() >= 15, "the issue asks for at least 15 real tools");
     }

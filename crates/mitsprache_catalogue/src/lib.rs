@@ -9,6 +9,7 @@ pub mod bundled;
 mod file;
 mod model;
 pub mod publiccode;
+pub mod report;
 mod search;
 mod validate;
 

@@ -48,6 +48,10 @@ pub struct Tool {
     pub interfaces: Vec<ToolInterface>,
     #[serde(default)]
     pub references: Vec<Reference>,
+    /// Certificates and attestations of the tool or its vendor (e.g. BSI, ISO/IEC 27001): facts
+    /// for suitability (Eignung), never award criteria.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub certifications: Vec<Certification>,
     /// Facts from the tool's publiccode.yml, when it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publiccode: Option<PubliccodeInfo>,
@@ -60,6 +64,23 @@ pub struct Vendor {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// Where the vendor takes questions about the tool, as the vendor publishes it: where a
+    /// "beim Anbieter anfragen" goes when no vendor account is linked to the record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Contact>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    /// A published e-mail address for enquiries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// A published contact page or form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(flatten)]
+    pub sourced: Sourced,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -144,6 +165,63 @@ pub struct Costs {
     pub included: Known<LocalizedText>,
     #[serde(flatten)]
     pub sourced: Sourced,
+    /// Amounts that public documents state for a concrete offer, each with its own source: a
+    /// price list, a tender award, a council paper, a funding report. A hosted offer of an open
+    /// source tool by a service provider is a figure of that provider's offer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub figures: Vec<CostFigure>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CostFigure {
+    pub kind: CostFigureKind,
+    /// Who offers what the figure is the price of, when not the tool's vendor (a service
+    /// provider hosting an open-source tool, a state paying for a state portal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer: Option<String>,
+    pub min: f64,
+    pub max: f64,
+    /// ISO 4217 code, e.g. `EUR`, `CHF`.
+    pub currency: String,
+    pub per: CostPeriod,
+    /// The municipality (or body) the figure was paid or estimated by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub municipality: Option<String>,
+    /// Inhabitants of that municipality, for comparing sizes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub population: Option<u64>,
+    /// What the amount covers, as the source says (licence, hosting, setup, support, term).
+    pub included: LocalizedText,
+    #[serde(flatten)]
+    pub sourced: Sourced,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum CostFigureKind {
+    /// The vendor's published prices.
+    PriceList,
+    /// A public award notice (TED, a Land's procurement platform).
+    TenderAward,
+    /// A municipality's council or committee paper (an estimate or what it paid).
+    CouncilPaper,
+    /// A funding programme's report or notice.
+    FundingReport,
+    /// A newspaper or trade-press report.
+    PressReport,
+    /// The vendor's own statement, published after review.
+    VendorStatement,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum CostPeriod {
+    OneTime,
+    Month,
+    Year,
+    /// For a whole contract or project whose duration the source does not state.
+    Total,
 }
 
 /// The cost bands the marketplace facets on; derived, never stored.
@@ -194,6 +272,54 @@ pub struct Training {
     pub materials: Known<LocalizedText>,
     #[serde(flatten)]
     pub sourced: Sourced,
+    /// Published training offers, each with its own source.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub offers: Vec<TrainingOffer>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingOffer {
+    pub kind: TrainingKind,
+    /// Who the offer is for; empty when the source does not say.
+    #[serde(default)]
+    pub roles: Vec<TrainingRole>,
+    pub title: LocalizedText,
+    /// Length in hours, as published.
+    #[schema(schema_with = known_f64)]
+    pub hours: Known<f64>,
+    /// Whether the offer is free of charge for customers.
+    #[schema(schema_with = known_bool)]
+    pub free_of_charge: Known<bool>,
+    /// The offer itself (course page, manual).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(flatten)]
+    pub sourced: Sourced,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum TrainingKind {
+    /// A course in person or online with a trainer.
+    Course,
+    Webinar,
+    /// A manual or handbook.
+    Manual,
+    Video,
+    /// A collection of courses and materials (an academy, a knowledge base).
+    Academy,
+    /// Guided set-up of the first project.
+    Onboarding,
+    Helpdesk,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TrainingRole {
+    Admin,
+    Moderator,
+    Citizen,
 }
 
 /// Claimed conformance, ordered so that matching can ask for "at least".
@@ -291,6 +417,15 @@ pub struct Reference {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    #[serde(flatten)]
+    pub sourced: Sourced,
+}
+
+/// A certificate or attestation, e.g. "BSI-Zertifizierung des Online-Wahlverfahrens".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Certification {
+    pub name: String,
     #[serde(flatten)]
     pub sourced: Sourced,
 }

@@ -191,7 +191,7 @@ pub fn import(text: &str, existing: Option<&Tool>, today: Date) -> Result<Tool, 
     let s = |path: &[&str]| get_str(&doc, path).map(str::to_owned);
     let name = s(&["name"]).unwrap_or_default();
     let url = s(&["url"]).unwrap_or_default();
-    let sourced = Sourced { source: url.clone(), as_of: today };
+    let sourced = Sourced::research(url.clone(), today);
 
     let descriptions = get(&doc, &["description"]).and_then(Value::as_mapping).cloned().unwrap_or_default();
     let text_for = |key: &str| -> LocalizedText {
@@ -253,7 +253,7 @@ pub fn import(text: &str, existing: Option<&Tool>, today: Date) -> Result<Tool, 
         None => Tool {
             slug: slugify(&name).ok_or_else(|| PubliccodeError::Rules(vec!["`name` gives no usable slug".into()]))?,
             name: String::new(),
-            vendor: Vendor { name: String::new(), url: None },
+            vendor: Vendor { name: String::new(), url: None, contact: None },
             short_description: LocalizedText::default(),
             description: LocalizedText::default(),
             website: String::new(),
@@ -270,12 +270,14 @@ pub fn import(text: &str, existing: Option<&Tool>, today: Date) -> Result<Tool, 
             multi_tenancy: Known::Unknown,
             interfaces: Vec::new(),
             references: Vec::new(),
+            certifications: Vec::new(),
             publiccode: None,
         },
     };
     tool.name = name;
     if existing.is_none() {
-        tool.vendor = Vendor { name: vendor_name, url: s(&["organisation", "uri"]).filter(|u| is_url(u)) };
+        tool.vendor =
+            Vendor { name: vendor_name, url: s(&["organisation", "uri"]).filter(|u| is_url(u)), contact: None };
     }
     tool.short_description = short_description;
     tool.description = description;
@@ -465,7 +467,8 @@ mod tests {
             one_time_eur: Known::Unknown,
             yearly_eur: Known::Unknown,
             included: Known::Unknown,
-            sourced: Sourced { source: "https://example.org".into(), as_of: day() },
+            sourced: Sourced::research("https://example.org", day()),
+            figures: Vec::new(),
         });
         let again = import(EXAMPLE, Some(&existing), day()).unwrap();
         assert!(again.costs.is_known());

@@ -72,6 +72,33 @@ pub struct Sourced {
     #[serde(with = "iso_date")]
     #[schema(value_type = String, format = Date)]
     pub as_of: Date,
+    /// `vendor` when the facts are the vendor's own statement ("Angabe des Anbieters"),
+    /// published after an editor's review; absent for facts found in public sources.
+    #[serde(default, skip_serializing_if = "Origin::is_research")]
+    pub origin: Origin,
+}
+
+impl Sourced {
+    /// Facts read from a public source on `as_of`.
+    pub fn research(source: impl Into<String>, as_of: Date) -> Sourced {
+        Sourced { source: source.into(), as_of, origin: Origin::Research }
+    }
+}
+
+/// Who stated a fact: found in a public source, or stated by the vendor itself. A page shows the
+/// difference, because a Vergabestelle weighs the two differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    #[default]
+    Research,
+    Vendor,
+}
+
+impl Origin {
+    pub fn is_research(&self) -> bool {
+        *self == Origin::Research
+    }
 }
 
 pub mod iso_date {

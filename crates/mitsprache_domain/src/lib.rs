@@ -12,7 +12,7 @@ mod role;
 mod slug;
 
 pub use account::{Account, Email, EmailError};
-pub use known::{Known, Sourced, iso_date};
+pub use known::{Known, Origin, Sourced, iso_date};
 pub use locale::{Locale, LocalizedText};
 pub use role::Role;
 pub use slug::{Slug, SlugError};

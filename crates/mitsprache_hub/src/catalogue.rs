@@ -31,7 +31,7 @@ impl Hub {
         let catalogue = self.catalogue();
         let mut tools: Vec<Tool> = catalogue.tools().iter().filter(|t| t.slug != tool.slug).cloned().collect();
         tools.push(tool.clone());
-        check_record(&catalogue, &tools, catalogue.interfaces(), tool.slug.as_str())?;
+        check_record(&catalogue, &tools, catalogue.interfaces(), tool.slug.as_str(), self.now().date())?;
         let written = self.store().catalogue().put_tool(tool, expected, self.now()).await?;
         self.refresh_catalogue().await?;
         Ok(written)
@@ -42,7 +42,7 @@ impl Hub {
         let mut interfaces: Vec<Interface> =
             catalogue.interfaces().iter().filter(|i| i.slug != interface.slug).cloned().collect();
         interfaces.push(interface.clone());
-        check_record(&catalogue, catalogue.tools(), &interfaces, interface.slug.as_str())?;
+        check_record(&catalogue, catalogue.tools(), &interfaces, interface.slug.as_str(), self.now().date())?;
         let written = self.store().catalogue().put_interface(interface, expected, self.now()).await?;
         self.refresh_catalogue().await?;
         Ok(written)
@@ -74,9 +74,17 @@ impl Hub {
 }
 
 /// Validates the candidate catalogue and reports the errors that concern the written record.
-fn check_record(catalogue: &Catalogue, tools: &[Tool], interfaces: &[Interface], slug: &str) -> Result<()> {
-    let errors: Vec<_> =
-        validate_catalogue(&catalogue.taxonomy, tools, interfaces).into_iter().filter(|e| e.record == slug).collect();
+fn check_record(
+    catalogue: &Catalogue,
+    tools: &[Tool],
+    interfaces: &[Interface],
+    slug: &str,
+    today: time::Date,
+) -> Result<()> {
+    let errors: Vec<_> = validate_catalogue(&catalogue.taxonomy, tools, interfaces, today)
+        .into_iter()
+        .filter(|e| e.record == slug)
+        .collect();
     if errors.is_empty() { Ok(()) } else { Err(Error::Validation(errors)) }
 }
 

@@ -40,7 +40,7 @@ fn known<T>(is_known: bool, value: T) -> Known<T> {
 }
 
 fn sourced() -> Sourced {
-    Sourced { source: "https://example.org/synthetic".into(), as_of: time::macros::date!(2026 - 01 - 01) }
+    Sourced::research("https://example.org/synthetic", time::macros::date!(2026 - 01 - 01))
 }
 
 /// `n` made-up tools with facts drawn like the real catalogue's: many unknowns.
@@ -69,7 +69,7 @@ pub fn catalogue(n: usize, seed: u64) -> Catalogue {
             Tool {
                 slug: Slug::parse(&format!("tool-{i}")).unwrap_or_else(|_| unreachable!("generated slugs are valid")),
                 name: format!("Tool {i}"),
-                vendor: Vendor { name: format!("Vendor {}", i % 97), url: None },
+                vendor: Vendor { name: format!("Vendor {}", i % 97), url: None, contact: None },
                 short_description: LocalizedText::new("Synthetisch", "Synthetic"),
                 description: LocalizedText::new("Synthetisches Werkzeug", "Synthetic tool"),
                 website: "https://example.org".into(),
@@ -106,6 +106,7 @@ pub fn catalogue(n: usize, seed: u64) -> Catalogue {
                         yearly_eur: known(rng.chance(70), EuroRange { min: yearly, max: yearly + 10_000.0 }),
                         included: Known::Unknown,
                         sourced: sourced(),
+                        figures: Vec::new(),
                     },
                 ),
                 training: known(
@@ -116,6 +117,7 @@ pub fn catalogue(n: usize, seed: u64) -> Catalogue {
                         hours_citizen: Known::Unknown,
                         materials: Known::Unknown,
                         sourced: sourced(),
+                        offers: Vec::new(),
                     },
                 ),
                 accessibility: known(
@@ -151,6 +153,7 @@ pub fn catalogue(n: usize, seed: u64) -> Catalogue {
                 references: (0..rng.below(6))
                     .map(|r| Reference { name: format!("Stadt {r}"), url: None, sourced: sourced() })
                     .collect(),
+                certifications: Vec::new(),
                 publiccode: None,
             }
         })

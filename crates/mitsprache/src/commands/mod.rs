@@ -2,7 +2,7 @@
 
 pub mod identity;
 
-use crate::cli::ExportFormat;
+use crate::cli::{ExportFormat, ReportFormat};
 use crate::config::Config;
 use crate::startup::{App, shutdown_signal};
 use anyhow::{Context, bail};
@@ -141,7 +141,7 @@ pub async fn import(config: &Config, path: &Path, dry_run: bool) -> anyhow::Resu
     let taxonomy = doc.taxonomy.clone().unwrap_or(taxonomy_before);
     let tools = merged(existing.tools(), &doc.tools, |t: &Tool| t.slug.to_string());
     let interfaces = merged(existing.interfaces(), &doc.interfaces, |i: &Interface| i.slug.to_string());
-    for e in validate_catalogue(&taxonomy, &tools, &interfaces) {
+    for e in validate_catalogue(&taxonomy, &tools, &interfaces, clock.now().date()) {
         let file = origin.iter().find(|(slug, _)| *slug == e.record).map(|(_, f)| f.clone());
         if let Some(file) = file {
             problems.push(Problem { file, message: format!("record {}: {}: {}", e.record, e.field, e.message) });
@@ -225,6 +225,39 @@ pub async fn export(config: &Config, format: ExportFormat, output: Option<&Path>
             write_stdout(&report)
         }
     }
+}
+
+pub async fn report(config: &Config, bundled: bool, format: ReportFormat) -> anyhow::Result<()> {
+    let tools = if bundled {
+        mitsprache_catalogue::bundled::document()
+            .map_err(|(file, e)| anyhow::anyhow!("the bundled catalogue file {file} does not parse: {e}"))?
+            .tools
+    } else {
+        crate::startup::hub(config, std::sync::Arc::new(SystemClock)).await?.catalogue().tools().to_vec()
+    };
+    let report = mitsprache_catalogue::report::report(&tools);
+    match format {
+        ReportFormat::Json => write_stdout(&(serde_json::to_string_pretty(&report)? + "\n")),
+        ReportFormat::Text => write_stdout(&report_text(&report)),
+    }
+}
+
+fn report_text(report: &mitsprache_catalogue::report::Report) -> String {
+    use mitsprache_catalogue::report::Fact;
+    let mut out = format!("{} tools\n\n{:<26} {:>6} {:>6}\n", report.tools, "fact", "known", "share");
+    for s in &report.shares {
+        if s.fact == Fact::Licence {
+            out.push('\n');
+        }
+        out.push_str(&format!("{:<26} {:>6} {:>5} %\n", s.fact.key(), s.known, s.percent()));
+    }
+    out.push_str("\nunknown per tool (most open headline facts first):\n");
+    for g in &report.gaps {
+        let facts: Vec<&str> = g.unknown.iter().map(|f| f.key()).collect();
+        let facts = if facts.is_empty() { "nothing".to_owned() } else { facts.join(", ") };
+        out.push_str(&format!("  {}: {facts}\n", g.slug));
+    }
+    out
 }
 
 /// Write to a temporary file beside the target, then rename: a crash never leaves half a file.
