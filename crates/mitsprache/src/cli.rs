@@ -210,7 +210,8 @@ enum JobsCommand {
         /// Only jobs of this kind, e.g. logout.backchannel.
         #[arg(long)]
         kind: Option<String>,
-        #[arg(long, default_value_t = 50)]
+        /// How many, from 1 to 10000.
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=10_000))]
         limit: i64,
     },
 }

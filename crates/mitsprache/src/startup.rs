@@ -134,10 +134,6 @@ impl App {
                 |request: &axum::http::Request<axum::body::Body>| {
                     tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
                 },
-            ))
-            .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-                axum::http::StatusCode::REQUEST_TIMEOUT,
-                Duration::from_secs(30),
             ));
         tracing::info!(address = %self.address, public_url = %self.state.hub().config().issuer, "mitsprache serves");
         mitsprache_web::serve::serve(self.listener, router, shutdown).await?;

@@ -34,6 +34,13 @@ impl Email {
         if valid { Ok(Email(email)) } else { Err(EmailError) }
     }
 
+    /// The key a typed address is looked up under (login, password reset, the CLI): the parsed
+    /// form, or, for an address an older and looser rule accepted, the trimmed, lower-cased text,
+    /// so the owner of such an account can still log in and reset the password.
+    pub fn lookup(text: &str) -> Email {
+        Email::parse(text).unwrap_or_else(|_| Email(text.trim().to_lowercase()))
+    }
+
     /// An address read back from the store. It was parsed when it was written, possibly under
     /// an older and looser rule; refusing to read it now would lock its owner out.
     pub fn stored(text: String) -> Email {

@@ -4,7 +4,8 @@
 //!
 //! Answers never reveal whether an address has an account: a registration with a taken address
 //! looks exactly like a new one (the owner learns by mail), login failures look the same, reset
-//! requests too, and unknown addresses cost the same Argon2id work as known ones.
+//! requests too, and unknown addresses cost the same Argon2id work as known ones. Links and
+//! mails are made after the answer, so their work does not show in its timing either.
 
 use crate::ports::Mail;
 use crate::{Current, Error, Forbidden, Hub, Result};
@@ -14,7 +15,7 @@ use mitsprache_oidc::grant::Session;
 use mitsprache_oidc::password::{self, PasswordError};
 use mitsprache_oidc::random::{OsRandom, digest, id, secret};
 use mitsprache_store::{
-    ConsentWithClient, LinkPurpose, NewMailLink, ProfileChange, RevokeGrants, SessionSelector, UpstreamLink,
+    ConsentWithClient, LinkPurpose, NewMailLink, PasswordReset, ProfileChange, SessionSelector, UpstreamLink,
 };
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
@@ -235,15 +236,28 @@ impl Hub {
             verified: false,
             upstream: None,
         };
+        // The mail goes out after the answer in both cases, so that neither its link nor the
+        // mail server's speed tells a new address from a taken one (probe finding L7).
+        let hub = self.clone();
         match self.create_account(new).await {
-            Ok(account) => self.send_verification(&account, r.pending).await,
+            Ok(account) => {
+                let pending = r.pending.map(str::to_owned);
+                tokio::spawn(async move {
+                    if let Err(e) = hub.send_verification(&account, pending.as_deref()).await {
+                        tracing::error!(error = %e, "the verification link could not be made");
+                    }
+                });
+                Ok(())
+            }
             Err(Error::Conflict(_)) => {
-                let email =
-                    Email::parse(r.email).map_err(|_| Error::Internal("a taken address did not parse".into()))?;
-                let owner = self.store().accounts().by_email(&email).await?;
-                let locale = owner.as_ref().map_or(r.locale, |a| a.locale);
-                let reset = format!("{}/passwort-vergessen", self.config().issuer);
-                self.send_mail(email.as_str(), locale, "taken", &reset).await;
+                let email = Email::lookup(r.email);
+                let locale = r.locale;
+                tokio::spawn(async move {
+                    let owner = hub.store().accounts().by_email(&email).await;
+                    let locale = owner.ok().flatten().map_or(locale, |a| a.locale);
+                    let reset = format!("{}/passwort-vergessen", hub.config().issuer);
+                    hub.send_mail(email.as_str(), locale, "taken", &reset).await;
+                });
                 Ok(())
             }
             Err(e) => Err(e),
@@ -305,10 +319,10 @@ impl Hub {
         let config = self.config();
         let now = self.now();
         let limits = self.store().rate_limits();
-        let email = Email::parse(login.email);
-        // An address that does not parse still gets its own bucket, so it costs what a known one does.
-        let key = email.as_ref().map_or_else(|_| login.email.trim().to_lowercase(), |e| e.as_str().to_owned());
-        let account_bucket = format!("login:account:{}", digest(&key));
+        // Every address gets its own bucket, one that does not parse as well, so it costs what a
+        // known one does; and one stored under an older rule can still log in.
+        let email = Email::lookup(login.email);
+        let account_bucket = format!("login:account:{}", digest(email.as_str()));
         let ip_bucket = format!("login:ip:{}", login.ip);
         let per_account = limits.hit(&account_bucket, now, config.login_window).await?;
         if per_account.count > config.login_attempts {
@@ -320,10 +334,7 @@ impl Hub {
             tracing::warn!(ip = %login.ip, "login refused: too many attempts from the address");
             return Err(Error::RateLimited { retry_after: per_ip.resets_at - now });
         }
-        let account = match &email {
-            Ok(email) => self.store().accounts().by_email(email).await?,
-            Err(_) => None,
-        };
+        let account = self.store().accounts().by_email(&email).await?;
         let cost = config.password_cost;
         let stored = account.as_ref().and_then(|a| a.password_hash.clone());
         let decoy = self.decoy_hash().await?;
@@ -375,23 +386,35 @@ impl Hub {
     pub async fn request_reset(&self, email: &str, ip: &str) -> Result<()> {
         let now = self.now();
         let limits = self.store().rate_limits();
-        let Ok(email) = Email::parse(email) else { return Ok(()) };
+        let email = Email::lookup(email);
         // Limits mail sent to one address and requests from one client.
         let allowed = limits.hit(&format!("reset:ip:{ip}"), now, Duration::hours(1)).await?.count <= 20
             && limits.hit(&format!("reset:account:{}", digest(email.as_str())), now, Duration::hours(1)).await?.count
                 <= 3;
         if allowed && let Some(account) = self.store().accounts().by_email(&email).await? {
-            let token = secret(self.random());
-            let link = NewMailLink {
-                digest: &digest(&token),
-                account_id: &account.id,
-                purpose: LinkPurpose::Reset,
-                expires_at: now + RESET_LINK,
-            };
-            self.store().mail_links().add(&link).await?;
-            let url = format!("{}/passwort-neu?token={token}", self.config().issuer);
-            self.send_mail(account.email.as_str(), account.locale, "reset", &url).await;
+            // The link is made and mailed after the answer: a known address must not answer
+            // later than an unknown one (probe finding L7).
+            let hub = self.clone();
+            tokio::spawn(async move {
+                if let Err(e) = hub.send_reset(&account).await {
+                    tracing::error!(error = %e, "the reset link could not be made");
+                }
+            });
         }
+        Ok(())
+    }
+
+    async fn send_reset(&self, account: &Account) -> Result<()> {
+        let token = secret(self.random());
+        let link = NewMailLink {
+            digest: &digest(&token),
+            account_id: &account.id,
+            purpose: LinkPurpose::Reset,
+            expires_at: self.now() + RESET_LINK,
+        };
+        self.store().mail_links().add(&link).await?;
+        let url = format!("{}/passwort-neu?token={token}", self.config().issuer);
+        self.send_mail(account.email.as_str(), account.locale, "reset", &url).await;
         Ok(())
     }
 
@@ -411,14 +434,16 @@ impl Hub {
         let Some(account) = self.store().accounts().find(&account_id).await? else { return Ok(Reset::InvalidLink) };
         // Checked before the link is used up, so a refused password leaves the link working.
         check_password(new_password, Some(&account.email), account.name.as_deref())?;
-        if links.consume(&digest(token), LinkPurpose::Reset, now).await?.is_none() {
-            return Ok(Reset::InvalidLink);
-        }
         let hash = self.hash_password(new_password).await?;
-        self.store().accounts().set_password(&account_id, &hash, now).await?;
-        // The mail proved control of the address, so it is confirmed too.
-        self.store().accounts().mark_verified(&account_id, now).await?;
-        self.end_sessions(SessionSelector::Account(&account_id), RevokeGrants::AllOfTheAccount).await?;
+        // The link used up, the password set, the address confirmed (the mail proved control of
+        // it), every session and grant ended: one transaction.
+        let reset = PasswordReset { link: &digest(token), account_id: &account_id, hash: &hash, now: self.now() };
+        let Some(tools) = self.store().accounts().reset_password(&reset, |tool| self.logout_job(tool)).await? else {
+            return Ok(Reset::InvalidLink);
+        };
+        if !tools.is_empty() {
+            self.jobs_queued();
+        }
         self.store().rate_limits().clear(&format!("login:account:{}", digest(account.email.as_str()))).await?;
         tracing::info!("password reset");
         Ok(Reset::Done)

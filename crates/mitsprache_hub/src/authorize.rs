@@ -66,7 +66,9 @@ impl Hub {
             Err(AuthorizeError::Redirect(e)) => return Ok(Ok(Step::Respond(e.deliver(&self.config().issuer)))),
         };
         let Some(client) = client else { return Ok(Err(PageError::UnknownClient)) };
-        self.proceed(&client, request, current, None).await.map(Ok)
+        // Without a kept request there is nothing another tab could have used up.
+        let step = self.proceed(&client, request, current, None).await?;
+        step.map(Ok).ok_or_else(|| Error::Internal("a new request was used up".into()))
     }
 
     /// A kept request by its reference; `None` when it expired or never was.
@@ -85,7 +87,7 @@ impl Hub {
     pub async fn resume_authorization(&self, reference: &str, current: Option<&Current>) -> Result<Option<Step>> {
         let Some(p) = self.pending_authorization(reference).await? else { return Ok(None) };
         let pending = Some((p.reference.clone(), p.created_at));
-        self.proceed(&p.client, p.request, current, pending).await.map(Some)
+        self.proceed(&p.client, p.request, current, pending).await
     }
 
     /// The person's answer on the consent page; `None` when the request expired.
@@ -117,18 +119,20 @@ impl Hub {
         };
         consents.put(&consent).await?;
         let pending = Some((p.reference.clone(), p.created_at));
-        self.proceed(&p.client, p.request, Some(current), pending).await.map(Some)
+        self.proceed(&p.client, p.request, Some(current), pending).await
     }
 
     /// What the request still needs, given the session; `pending` is the kept request's
     /// reference and creation time (a login after it satisfies `prompt=login` and `max_age`).
+    /// `None` when a kept request was used up meanwhile (a second tab, a form sent twice): each
+    /// kept request yields at most one code.
     async fn proceed(
         &self,
         client: &Client,
         request: AuthorizeRequest,
         current: Option<&Current>,
         pending: Option<(String, OffsetDateTime)>,
-    ) -> Result<Step> {
+    ) -> Result<Option<Step>> {
         let now = self.now();
         let issuer = &self.config().issuer;
         let fail = |error: &'static str, description: &str| {
@@ -146,10 +150,10 @@ impl Hub {
             Some(hint) => match self.hinted_subject(client, hint) {
                 Some(sub) => Some(sub),
                 None => {
-                    return Ok(fail(
+                    return Ok(Some(fail(
                         "invalid_request",
                         "id_token_hint is not an ID token of this provider for this client",
-                    ));
+                    )));
                 }
             },
             None => None,
@@ -165,14 +169,14 @@ impl Hub {
         };
         if needs_login {
             if request.prompt.none {
-                return Ok(fail("login_required", "no session satisfies the request"));
+                return Ok(Some(fail("login_required", "no session satisfies the request")));
             }
             let locale = request.ui_locales.as_deref().and_then(|l| l.split(' ').find_map(Locale::from_tag));
             let reference = match &pending {
                 Some((reference, _)) => reference.clone(),
                 None => self.keep_pending(&request).await?,
             };
-            return Ok(Step::Login { reference, locale });
+            return Ok(Some(Step::Login { reference, locale }));
         }
         let Some(current) = current else { return Err(Error::Internal("the session vanished".into())) };
         let asked = Scope::of(request.scope.iter().cloned());
@@ -185,18 +189,24 @@ impl Hub {
         });
         if !consented || (request.prompt.consent && !consent_just_given) {
             if request.prompt.none {
-                return Ok(fail("consent_required", "the person has not agreed to share these claims with the tool"));
+                return Ok(Some(fail(
+                    "consent_required",
+                    "the person has not agreed to share these claims with the tool",
+                )));
             }
             let reference = match &pending {
                 Some((reference, _)) => reference.clone(),
                 None => self.keep_pending(&request).await?,
             };
-            return Ok(Step::Consent { reference });
+            return Ok(Some(Step::Consent { reference }));
         }
-        if let Some((reference, _)) = &pending {
-            self.store().pending().take(&digest(reference)).await?;
+        if let Some((reference, _)) = &pending
+            && !self.store().pending().take(&digest(reference)).await?
+        {
+            tracing::info!(client = %client.id, "a kept authorization request was used up already");
+            return Ok(None);
         }
-        self.issue_code(client, &request, current).await
+        self.issue_code(client, &request, current).await.map(Some)
     }
 
     /// The subject an `id_token_hint` names, if it is an ID token this provider issued to

@@ -68,8 +68,8 @@ impl Hub {
         Ok(sector_from_document(uri, &response.body, redirect_uris)?)
     }
 
-    /// RFC 7591: a tool registers itself with the initial access token. `Forbidden` when the hub
-    /// has no such token (dynamic registration is off), `InvalidToken` for a wrong one.
+    /// RFC 7591: a tool registers itself with the initial access token. `access_denied` (403)
+    /// when the hub has no such token (dynamic registration is off), `InvalidToken` for a wrong one.
     pub async fn register_dynamically(&self, bearer: Option<&str>, body: &[u8]) -> Result<Value> {
         let Some(expected) = self.config().registration_token.as_deref() else {
             return Err(Error::Protocol(ProtocolError::new(

@@ -59,8 +59,9 @@ pub enum Error {
     /// An OAuth error with its registered code.
     #[error(transparent)]
     Protocol(#[from] ProtocolError),
-    /// The store cannot be reached or is overloaded (503, worth a retry).
-    #[error("the database is unavailable")]
+    /// A dependency cannot be reached or is overloaded: the store, or an upstream login
+    /// provider that does not answer sensibly (503, worth a retry).
+    #[error("a service the hub depends on is unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("internal error: {0}")]
     Internal(String),
@@ -86,6 +87,18 @@ impl From<StoreError> for Error {
             StoreError::Conflict(m) => Error::Conflict(m),
             StoreError::Unavailable(_) => Error::Unavailable(Box::new(e)),
             e => Error::Internal(e.to_string()),
+        }
+    }
+}
+
+/// A store error shared by all the requests of one batch (the refresh-token group commit).
+impl From<std::sync::Arc<StoreError>> for Error {
+    fn from(e: std::sync::Arc<StoreError>) -> Self {
+        match &*e {
+            StoreError::NotFound => Error::NotFound,
+            StoreError::Conflict(m) => Error::Conflict(m.clone()),
+            StoreError::Unavailable(_) => Error::Unavailable(Box::new(e)),
+            other => Error::Internal(other.to_string()),
         }
     }
 }

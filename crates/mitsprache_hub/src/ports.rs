@@ -1,7 +1,7 @@
 //! What the application layer needs from the world, as traits the binary implements: mail and
 //! outbound HTTP here, time (`mitsprache_domain::Clock`) and randomness
 //! (`mitsprache_oidc::random::Random`) from the pure crates. Tests fill them with the real
-//! implementations against local servers, or with the fakes below.
+//! implementations against local servers (an SMTP sink, HTTP servers of their own).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -20,16 +20,6 @@ pub struct Mail {
 
 pub trait Mailer: Send + Sync + 'static {
     fn send(&self, mail: Mail) -> BoxFuture<'_, Result<(), String>>;
-}
-
-/// Drops every mail; for tools that do not send any (benchmarks of the pure parts).
-#[derive(Debug, Default)]
-pub struct NoMail;
-
-impl Mailer for NoMail {
-    fn send(&self, _mail: Mail) -> BoxFuture<'_, Result<(), String>> {
-        Box::pin(async { Ok(()) })
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -113,7 +113,10 @@ impl Hub {
         });
         let check = |c: &mitsprache_oidc::grant::Code| token::check_exchange(c, client, redirect_uri, verifier);
         let grants = self.store().grants();
-        let (code, account) = match grants.redeem_code(&digest(code), now, first_refresh, |c| check(c).is_ok()).await? {
+        let (code, account) = match grants
+            .redeem_code(&digest(code), &client.id, now, first_refresh, |c| check(c).is_ok())
+            .await?
+        {
             Redemption::Fresh(found) => found,
             Redemption::Replayed { grant_id } => {
                 grants.revoke(&grant_id, now).await?;
@@ -132,6 +135,14 @@ impl Hub {
     async fn refresh(&self, client: &Client, params: &Params) -> Result<TokenResponse> {
         let presented = params.require("refresh_token")?;
         let now = self.now();
+        // A scope beyond the grant's is refused before the token is used up: otherwise the
+        // refusal would burn it, and the client's retry would look like reuse and end the grant.
+        if let Some(asked) = params.get("scope")
+            && let Some(grant) = self.store().grants().by_refresh_token(&digest(presented), now).await?
+            && grant.client_id == client.id
+        {
+            token::narrow(&grant.scope, Some(asked))?;
+        }
         let new = secret(self.random());
         let rotation = Rotation {
             old_digest: digest(presented),
@@ -145,8 +156,7 @@ impl Hub {
             .rotator
             .rotate(rotation)
             .await
-            .ok_or_else(|| Error::Internal("the refresh-token writer has stopped".into()))?
-            .map_err(|e| Error::Unavailable(Box::new(e)))?;
+            .ok_or_else(|| Error::Internal("the refresh-token writer has stopped".into()))??;
         let (grant, account) = match rotated {
             Redemption::Fresh(found) => found,
             Redemption::Replayed { grant_id } => {
@@ -320,11 +330,18 @@ impl Hub {
             if grant.client_id == client.id {
                 self.store().grants().revoke(&grant.id, now).await?;
             }
-        } else if let Ok((at, _)) = self.check_access_token(token).await
-            && at.client_id == client.id
-        {
-            let exp = OffsetDateTime::from_unix_timestamp(at.exp).map_err(|e| Error::Internal(e.to_string()))?;
-            self.store().revocations().revoke_token(&at.jti, exp).await?;
+        } else {
+            // RFC 7009 §2.2: an invalid token is answered like a revoked one; a store that
+            // cannot say is an error, not a silent "done".
+            match self.check_access_token(token).await {
+                Ok((at, _)) if at.client_id == client.id => {
+                    let exp =
+                        OffsetDateTime::from_unix_timestamp(at.exp).map_err(|e| Error::Internal(e.to_string()))?;
+                    self.store().revocations().revoke_token(&at.jti, exp).await?;
+                }
+                Ok(_) | Err(Error::InvalidToken) => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(())
     }

@@ -44,8 +44,9 @@ pub enum UpstreamLogin {
     LoggedIn { account_id: String, anfrage: Option<String> },
 }
 
+/// A provider that cannot be reached or answers nonsense: worth a retry, not the hub's bug.
 fn upstream_error(what: &str, e: impl std::fmt::Display) -> Error {
-    Error::Internal(format!("upstream {what}: {e}"))
+    Error::Unavailable(format!("upstream {what}: {e}").into())
 }
 
 impl Hub {
@@ -68,7 +69,7 @@ impl Hub {
             .map_err(|e| upstream_error("discovery", e))?;
         // OpenID Connect Discovery §4.3: the document must name the issuer it was fetched for.
         if meta.get("issuer").and_then(Value::as_str) != Some(issuer) {
-            return Err(Error::Internal("upstream discovery names another issuer".into()));
+            return Err(upstream_error("discovery", "the document names another issuer"));
         }
         Ok(meta)
     }
@@ -80,7 +81,7 @@ impl Hub {
         let endpoint = meta
             .get("authorization_endpoint")
             .and_then(Value::as_str)
-            .ok_or_else(|| Error::Internal("upstream has no authorization endpoint".into()))?;
+            .ok_or_else(|| upstream_error("discovery", "no authorization endpoint"))?;
         let (state, nonce, verifier) = (secret(self.random()), secret(self.random()), secret(self.random()));
         let challenge = URL_SAFE_NO_PAD.encode(mitsprache_oidc::pkce::s256(&verifier));
         let waiting =
@@ -135,74 +136,22 @@ impl Hub {
             tracing::warn!(provider, "upstream answer names another issuer (mix-up attempt?)");
             return Ok(UpstreamLogin::Failed);
         }
-        let code = params.get("code").ok_or_else(|| Error::Internal("upstream answer without code".into()))?;
-        let meta = self.upstream_metadata(&upstream.issuer).await?;
-        let endpoint = |k: &str| {
-            meta.get(k)
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-                .ok_or_else(|| Error::Internal(format!("upstream has no {k}")))
-        };
-        let form = vec![
-            ("grant_type".into(), "authorization_code".into()),
-            ("code".into(), code.to_owned()),
-            ("redirect_uri".into(), self.callback_url(provider)),
-            ("code_verifier".into(), waiting.verifier.clone()),
-        ];
-        let request = HttpRequest::post_form(endpoint("token_endpoint")?, form)
-            .basic_auth(&upstream.client_id, &upstream.client_secret);
-        let tokens: Value = self
-            .http()
-            .send(request)
-            .await
-            .map_err(|e| upstream_error("token", e))?
-            .json()
-            .map_err(|e| upstream_error("token", e))?;
-        let id_token = tokens
-            .get("id_token")
-            .and_then(Value::as_str)
-            .ok_or_else(|| Error::Internal("upstream sent no ID token".into()))?;
-        let jwks: Jwks = self
-            .http()
-            .send(HttpRequest::get(endpoint("jwks_uri")?))
-            .await
-            .map_err(|e| upstream_error("keys", e))?
-            .json()
-            .map_err(|e| upstream_error("keys", e))?;
-        let claims = verify(id_token, &jwks.keys).map_err(|e| upstream_error("ID token", e))?.claims;
-        let str_claim = |k: &str| claims.get(k).and_then(Value::as_str).map(str::to_owned);
-        let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
-        if str_claim("iss").as_deref() != Some(upstream.issuer.as_str())
-            || !audience_includes(&claims, &upstream.client_id)
-            || exp <= now.unix_timestamp()
-            || str_claim("nonce").as_deref() != Some(waiting.nonce.as_str())
-        {
-            tracing::warn!(provider, "upstream ID token refused (issuer, audience, expiry or nonce)");
+        let Some(code) = params.get("code") else {
+            tracing::warn!(provider, "upstream answer without a code");
             return Ok(UpstreamLogin::Failed);
-        }
-        let subject = str_claim("sub").ok_or_else(|| Error::Internal("upstream ID token without sub".into()))?;
+        };
+        // Whatever the provider answers is outside input: a fault there fails this login, it is
+        // not an error of the hub.
+        let (profile, subject) = match self.upstream_identity(&upstream, &waiting, code, now).await {
+            Ok(identity) => identity,
+            Err(reason) => {
+                tracing::warn!(provider, %reason, "upstream login refused");
+                return Ok(UpstreamLogin::Failed);
+            }
+        };
         let anfrage = Some(waiting.anfrage).filter(|a| !a.is_empty());
         if let Some(account_id) = self.store().upstream_links().account_of(provider, &subject).await? {
             return Ok(UpstreamLogin::LoggedIn { account_id, anfrage });
-        }
-        // Providers that conform to OIDC Core §5.4 release scope claims at userinfo, not in the
-        // ID token, when they issue an access token.
-        let mut profile = claims.clone();
-        if profile.get("email").is_none()
-            && let (Some(at), Ok(userinfo)) =
-                (tokens.get("access_token").and_then(Value::as_str), endpoint("userinfo_endpoint"))
-        {
-            let info: Value = self
-                .http()
-                .send(HttpRequest::get(userinfo).bearer(at))
-                .await
-                .map_err(|e| upstream_error("userinfo", e))?
-                .json()
-                .map_err(|e| upstream_error("userinfo", e))?;
-            // OIDC Core §5.3.2: userinfo about another subject must not be used.
-            if info.get("sub").and_then(Value::as_str) == Some(subject.as_str()) {
-                profile = info;
-            }
         }
         let text = |k: &str| profile.get(k).and_then(Value::as_str);
         let Some(email) = text("email") else { return Ok(UpstreamLogin::NoEmail) };
@@ -226,5 +175,70 @@ impl Hub {
             Err(Error::Validation(_)) => Ok(UpstreamLogin::NoEmail),
             Err(e) => Err(e),
         }
+    }
+
+    /// Exchanges the code at the provider and checks its ID token: the profile (the verified
+    /// claims, or userinfo's when the ID token has no address) and the subject. `Err` names what
+    /// the provider got wrong.
+    async fn upstream_identity(
+        &self,
+        upstream: &UpstreamProvider,
+        waiting: &Waiting,
+        code: &str,
+        now: time::OffsetDateTime,
+    ) -> std::result::Result<(Value, String), String> {
+        let meta = self.upstream_metadata(&upstream.issuer).await.map_err(|e| e.to_string())?;
+        let endpoint =
+            |k: &str| meta.get(k).and_then(Value::as_str).map(str::to_owned).ok_or_else(|| format!("no {k}"));
+        let form = vec![
+            ("grant_type".into(), "authorization_code".into()),
+            ("code".into(), code.to_owned()),
+            ("redirect_uri".into(), self.callback_url(&upstream.id)),
+            ("code_verifier".into(), waiting.verifier.clone()),
+        ];
+        let request = HttpRequest::post_form(endpoint("token_endpoint")?, form)
+            .basic_auth(&upstream.client_id, &upstream.client_secret);
+        let answer = self.http().send(request).await.map_err(|e| format!("token endpoint: {e}"))?;
+        if !(200..300).contains(&answer.status) {
+            return Err(format!("token endpoint answered {}", answer.status));
+        }
+        let tokens: Value = answer.json().map_err(|e| format!("token endpoint: {e}"))?;
+        let id_token = tokens.get("id_token").and_then(Value::as_str).ok_or("no ID token")?;
+        let jwks: Jwks = self
+            .http()
+            .send(HttpRequest::get(endpoint("jwks_uri")?))
+            .await
+            .and_then(|r| r.json())
+            .map_err(|e| format!("keys: {e}"))?;
+        let claims = verify(id_token, &jwks.keys).map_err(|e| format!("ID token: {e}"))?.claims;
+        let str_claim = |k: &str| claims.get(k).and_then(Value::as_str).map(str::to_owned);
+        let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
+        if str_claim("iss").as_deref() != Some(upstream.issuer.as_str())
+            || !audience_includes(&claims, &upstream.client_id)
+            || exp <= now.unix_timestamp()
+            || str_claim("nonce").as_deref() != Some(waiting.nonce.as_str())
+        {
+            return Err("ID token refused (issuer, audience, expiry or nonce)".into());
+        }
+        let subject = str_claim("sub").ok_or("ID token without sub")?;
+        // Providers that conform to OIDC Core §5.4 release scope claims at userinfo, not in the
+        // ID token, when they issue an access token.
+        let mut profile = claims.clone();
+        if profile.get("email").is_none()
+            && let (Some(at), Ok(userinfo)) =
+                (tokens.get("access_token").and_then(Value::as_str), endpoint("userinfo_endpoint"))
+        {
+            let info: Value = self
+                .http()
+                .send(HttpRequest::get(userinfo).bearer(at))
+                .await
+                .and_then(|r| r.json())
+                .map_err(|e| format!("userinfo: {e}"))?;
+            // OIDC Core §5.3.2: userinfo about another subject must not be used.
+            if info.get("sub").and_then(Value::as_str) == Some(subject.as_str()) {
+                profile = info;
+            }
+        }
+        Ok((profile, subject))
     }
 }

@@ -386,12 +386,6 @@ impl Registration {
                 scopes.push(s.clone());
             }
         }
-        // The role is what the hub checks; the scope is what a token must carry to use it.
-        if self.machine_role.is_some_and(mitsprache_domain::Role::can_edit_catalogue)
-            && !scopes.iter().any(|s| s == crate::CATALOGUE_WRITE)
-        {
-            scopes.push(crate::CATALOGUE_WRITE.to_owned());
-        }
         for r in &self.resources {
             check_resource(r).map_err(RegistrationError::Metadata)?;
         }
@@ -415,12 +409,25 @@ impl Registration {
             scopes,
             resources: self.resources,
             created_at: now,
-        };
+        }
+        .with_role_scopes();
         Ok((client, uses_secret.then_some(secret)))
     }
 }
 
 impl Client {
+    /// Adds the scopes the machine role implies: the role is what the hub checks, the scope is
+    /// what a token must carry to use it. Applied at registration and to every stored client,
+    /// so a machine editor registered before scopes existed keeps its right.
+    pub fn with_role_scopes(mut self) -> Client {
+        if self.machine_role.is_some_and(mitsprache_domain::Role::can_edit_catalogue)
+            && !self.scopes.iter().any(|s| s == crate::CATALOGUE_WRITE)
+        {
+            self.scopes.push(crate::CATALOGUE_WRITE.to_owned());
+        }
+        self
+    }
+
     /// Exact string comparison (RFC 9700 §4.1.3). Public clients (native apps) may vary the
     /// port of a loopback IP redirect URI, which they pick at run time (RFC 8252 §7.3); the rest
     /// of the URI must be spelled exactly as registered, so `127.1` or `HTTP://` never match.
@@ -501,7 +508,7 @@ impl Presented {
     pub fn read(authorization: Option<&str>, params: &crate::params::Params) -> Result<Presented, ClientAuthError> {
         use base64::Engine;
         let basic = match authorization {
-            Some(v) if v.len() > 6 && v[..6].eq_ignore_ascii_case("basic ") => {
+            Some(v) if v.len() > 6 && v.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("basic ")) => {
                 let decoded = base64::engine::general_purpose::STANDARD
                     .decode(v[6..].trim())
                     .map_err(|_| ClientAuthError::Failed)?;
@@ -526,7 +533,7 @@ impl Presented {
 
     /// Whether the request tried HTTP Basic (its failure then answers `WWW-Authenticate: Basic`).
     pub fn tried_basic(authorization: Option<&str>) -> bool {
-        authorization.is_some_and(|v| v.len() > 6 && v[..6].eq_ignore_ascii_case("basic "))
+        authorization.is_some_and(|v| v.len() > 6 && v.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("basic ")))
     }
 
     /// The client id the request names, whichever method it used.

@@ -45,11 +45,30 @@ impl Params {
 /// The token of an `Authorization: Bearer` header value (RFC 6750 §2.1).
 pub fn bearer(authorization: Option<&str>) -> Option<&str> {
     let v = authorization?;
-    (v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer ")).then(|| v[7..].trim()).filter(|t| !t.is_empty())
+    // `get`, not slicing: a header value need not be ASCII, and a cut inside a character panics.
+    v.get(..7)
+        .filter(|p| p.eq_ignore_ascii_case("bearer "))
+        .and_then(|_| v.get(7..))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_header_with_a_character_across_the_scheme_does_not_panic() {
+        // "Beare" + "ä" puts a two-byte character across byte 7.
+        assert_eq!(super::bearer(Some("Bearerä token")), None);
+        assert_eq!(super::bearer(Some("Beareä token")), None);
+        assert_eq!(super::bearer(Some("Bearer abc")), Some("abc"));
+        let params = super::Params::strict(b"").unwrap();
+        for v in ["Basicä x", "Basiä xyz"] {
+            // Not Basic, so no Basic credentials were presented (and nothing panicked).
+            assert!(crate::client::Presented::read(Some(v), &params).is_ok());
+            assert!(!crate::client::Presented::tried_basic(Some(v)));
+        }
+    }
+
     use super::*;
 
     #[test]

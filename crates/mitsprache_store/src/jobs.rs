@@ -27,6 +27,7 @@ pub struct NewJob {
     pub payload: String,
     pub run_at: OffsetDateTime,
     pub max_attempts: i64,
+    pub created_at: OffsetDateTime,
 }
 
 /// A recurring job: one row per `key`, run every `every`.
@@ -125,7 +126,7 @@ pub(crate) async fn insert_job(tx: &mut Transaction<'static, Any>, job: &NewJob)
     .bind(&job.payload)
     .bind(secs(job.run_at))
     .bind(job.max_attempts)
-    .bind(secs(job.run_at))
+    .bind(secs(job.created_at))
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -178,7 +179,9 @@ impl<'a> Jobs<'a> {
     }
 
     /// Claims up to `limit` due jobs of `kinds` for `owner` until `lease_until`, oldest due
-    /// first, and counts the attempt.
+    /// first, and counts the attempt. `owner` names this one claim, not just the worker, so a
+    /// worker that claims its own expired job again does not mistake the old run's lease for
+    /// the new one.
     pub async fn claim(
         &self,
         owner: &str,
@@ -190,18 +193,23 @@ impl<'a> Jobs<'a> {
         if kinds.is_empty() || limit <= 0 {
             return Ok(Vec::new());
         }
-        let lock = match self.store.backend() {
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
-        let sql = format!(
-            "UPDATE jobs SET lease_owner = $1, lease_expires_at = $2, attempts = attempts + 1 WHERE id IN (\
-             SELECT id FROM jobs WHERE state = 'queued' AND run_at <= $3 \
-             AND (lease_expires_at IS NULL OR lease_expires_at <= $3) AND kind IN ({}) \
-             ORDER BY run_at, id LIMIT $4{lock}) \
-             RETURNING id, kind, payload, attempts, max_attempts, every_seconds",
+        let due = format!(
+            "SELECT id FROM jobs WHERE state = 'queued' AND run_at <= $3 \
+             AND (lease_expires_at IS NULL OR lease_expires_at <= $3) AND kind IN ({}) ORDER BY run_at, id LIMIT $4",
             placeholders(5, kinds.len())
         );
+        let set = "UPDATE jobs SET lease_owner = $1, lease_expires_at = $2, attempts = attempts + 1";
+        let returning = "RETURNING id, kind, payload, attempts, max_attempts, every_seconds";
+        let sql = match self.store.backend() {
+            // The locked rows are picked once (MATERIALIZED): a subquery under `IN` may be run
+            // again by the planner and then lock and claim more rows than LIMIT allows.
+            Backend::Postgres => format!(
+                "WITH picked AS MATERIALIZED ({due} FOR UPDATE SKIP LOCKED) \
+                 {set} WHERE id IN (SELECT id FROM picked) {returning}"
+            ),
+            // One writer at a time: the statement is atomic as it stands.
+            Backend::Sqlite => format!("{set} WHERE id IN ({due}) {returning}"),
+        };
         let mut q = sqlx::query(&sql).bind(owner).bind(secs(lease_until)).bind(secs(now)).bind(limit);
         for k in kinds {
             q = q.bind(*k);
@@ -223,7 +231,7 @@ impl<'a> Jobs<'a> {
             .collect()
     }
 
-    /// Extends a running job's lease; false when the lease was lost to another worker.
+    /// Extends a running job's lease; false when the lease was lost to another claim.
     pub async fn heartbeat(&self, id: &str, owner: &str, lease_until: OffsetDateTime) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE jobs SET lease_expires_at = $1 WHERE id = $2 AND lease_owner = $3 AND state = 'queued'",
@@ -282,14 +290,6 @@ impl<'a> Jobs<'a> {
             .bind(secs(now)),
         };
         Ok(q.bind(error).bind(id).bind(owner).execute(self.store.pool()).await?.rows_affected() == 1)
-    }
-
-    pub async fn find(&self, id: &str) -> Result<Option<JobRecord>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {RECORD_COLUMNS} FROM jobs WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(self.store.pool())
-            .await?;
-        row.map(|r| record(&r)).transpose()
     }
 
     /// Jobs of a kind (all kinds when `None`), newest first.

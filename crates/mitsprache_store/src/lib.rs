@@ -19,7 +19,7 @@ mod migrate;
 mod timestamp;
 
 pub use catalogue::{CatalogueData, CatalogueStore, ImportSummary, WriteOutcome};
-pub use identity::accounts::{Accounts, ProfileChange};
+pub use identity::accounts::{Accounts, PasswordReset, ProfileChange};
 pub use identity::clients::Clients;
 pub use identity::consents::{Consent, ConsentWithClient, Consents};
 pub use identity::grants::{GrantWithClient, Grants, NewCode, NewRefresh, Rotation};

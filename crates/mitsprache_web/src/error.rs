@@ -101,6 +101,8 @@ pub(crate) fn from_status(status: StatusCode, text: String) -> Error {
         StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => Error::HeadersTooLarge,
         StatusCode::UNSUPPORTED_MEDIA_TYPE => Error::UnsupportedMediaType,
         StatusCode::UNAUTHORIZED => Error::Unauthenticated,
+        // The request timeout's answer: the hub was too slow, which a retry may fix.
+        StatusCode::SERVICE_UNAVAILABLE => Error::Unavailable("the request took too long".into()),
         s if s.is_server_error() => Error::Internal(text),
         _ => Error::Malformed(if text.is_empty() {
             status.canonical_reason().unwrap_or("bad request").into()
@@ -322,13 +324,21 @@ pub fn format_of(path: &str) -> Format {
 
 /// Unknown paths, answered in the format of the group they would belong to.
 pub async fn not_found(State(state): State<AppState>, request: Request) -> Response {
+    by_path(&state, request, &Error::NotFound)
+}
+
+/// A method a route outside the groups (health check, assets) does not take.
+pub async fn method_not_allowed(State(state): State<AppState>, request: Request) -> Response {
+    by_path(&state, request, &Error::MethodNotAllowed)
+}
+
+/// Renders an error for a request no group claimed, in the format its path belongs to.
+fn by_path(state: &AppState, request: Request, error: &Error) -> Response {
     let (parts, _) = request.into_parts();
     let path = parts.uri.path();
     match format_of(path) {
-        Format::Problem => problem(&Error::NotFound),
-        Format::OAuth => oauth(&Error::NotFound),
-        Format::Page => {
-            page(&Error::NotFound, &Lang::of(&parts, state.config().secure_cookies), path, parts.uri.query())
-        }
+        Format::Problem => problem(error),
+        Format::OAuth => oauth(error),
+        Format::Page => page(error, &Lang::of(&parts, state.config().secure_cookies), path, parts.uri.query()),
     }
 }

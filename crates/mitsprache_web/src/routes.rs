@@ -22,6 +22,20 @@ use utoipa_axum::routes;
 /// Request bodies above this are refused with 413 before they are read into memory.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// A request still running after this is answered 503, in its group's format: the timeout sits
+/// inside each group's renderer, so the answer is a page, problem+json or RFC 6749 JSON.
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+fn timeout() -> tower_http::timeout::TimeoutLayer {
+    tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT)
+}
+
+/// Refuses a body announced larger than the limit before reading any of it (and one that grows
+/// past it while read), inside each group's renderer like the timeout.
+fn body_limit() -> tower_http::limit::RequestBodyLimitLayer {
+    tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES)
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -96,6 +110,12 @@ pub fn router(state: AppState) -> Router {
     // the spreadsheet or script that fetches it.
     let api_router = api_router
         .route("/marktplatz/assistent/bewertungsmatrix.csv", get(pages::assistant::matrix_csv))
+        .route(
+            "/api/openapi.json",
+            get(move || async move { ([(header::CONTENT_TYPE, "application/json")], openapi_json.clone()) }),
+        )
+        .layer(body_limit())
+        .layer(timeout())
         .layer(middleware::from_fn(error::render_api));
 
     let pages = Router::new()
@@ -106,6 +126,8 @@ pub fn router(state: AppState) -> Router {
         .route("/marktplatz/schnittstellen/{slug}", get(pages::marketplace::interface_page))
         .route("/marktplatz/vergleich", get(pages::marketplace::compare_page))
         .route("/marktplatz/assistent", get(pages::assistant::assistant_page))
+        .layer(body_limit())
+        .layer(timeout())
         .layer(pages_errors.clone())
         .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP)));
 
@@ -134,6 +156,8 @@ pub fn router(state: AppState) -> Router {
         .route("/oidc/zustimmung", get(oidc::authorize::consent_page).post(oidc::authorize::consent_submit))
         .route(paths::END_SESSION, get(oidc::logout::end_session_get).post(oidc::logout::end_session_post))
         .route("/oidc/logout/bestaetigen", post(oidc::logout::end_session_confirm))
+        .layer(body_limit())
+        .layer(timeout())
         .layer(pages_errors)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
@@ -151,21 +175,20 @@ pub fn router(state: AppState) -> Router {
         .route(paths::REVOKE, post(oidc::token::revoke))
         .route(paths::REGISTER, post(oidc::register::register))
         .route("/oidc/register/{client_id}", get(oidc::register::read))
+        .layer(body_limit())
+        .layer(timeout())
         .layer(middleware::from_fn(error::render_oauth));
 
     Router::new()
         .merge(api_router)
         .merge(identity_pages)
         .merge(oidc_api)
-        .route(
-            "/api/openapi.json",
-            get(move || async move { ([(header::CONTENT_TYPE, "application/json")], openapi_json.clone()) }),
-        )
         .route("/healthz", get(healthz))
         .route("/assets/style.css", get(assets::style))
         .route("/assets/form-post.js", get(assets::form_post_script))
         .merge(pages)
         .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))

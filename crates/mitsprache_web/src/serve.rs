@@ -107,14 +107,18 @@ impl<T> Canned<T> {
     }
 }
 
-/// Whether `bytes` begin one of hyper's automatic answers: a 4xx head without a body, with none
-/// of the headers every response of the router carries.
+/// The statuses hyper answers on its own when it cannot parse a request.
+const HYPER_STATUSES: [u16; 3] = [400, 414, 431];
+
+/// Whether `bytes` begin one of hyper's automatic answers: one of its statuses, without a body,
+/// and without `x-content-type-options`, which the router's outermost layer sets on every
+/// response it makes.
 fn is_automatic_answer(bytes: &[u8]) -> Option<u16> {
     let end = bytes.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = std::str::from_utf8(&bytes[..end]).ok()?;
     let status: u16 = head.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()?;
     let lower = head.to_ascii_lowercase();
-    let automatic = (400..500).contains(&status)
+    let automatic = HYPER_STATUSES.contains(&status)
         && lower.contains("\r\ncontent-length: 0")
         && !lower.contains("\r\nx-content-type-options:");
     automatic.then_some(status)
@@ -199,22 +203,27 @@ impl<T: AsyncWrite + Unpin> Canned<T> {
     }
 
     /// What to do with the next bytes hyper writes: replace them (an automatic answer), drop
-    /// them (after a replacement, the connection is closing), or pass them on.
-    fn intercept(&mut self, first: &[u8]) -> bool {
-        // A replacement in progress, or done (an empty one): the connection is closing.
-        if self.replacing.is_some() {
-            return true;
+    /// them (the rest of hyper's answer while a replacement is out), or pass them on.
+    fn intercept(&mut self, first: &[u8]) -> io::Result<bool> {
+        match &self.replacing {
+            Some((bytes, _)) if bytes.is_empty() => {
+                // The replacement said `connection: close`: nothing more may follow it, and an
+                // error makes hyper close the connection instead of serving on it.
+                return Err(io::ErrorKind::BrokenPipe.into());
+            }
+            Some(_) => return Ok(true),
+            None => {}
         }
         match is_automatic_answer(first) {
             Some(status) => {
                 let request = std::mem::take(&mut self.head);
                 self.replacing = Some((replacement(status, &request), 0));
-                true
+                Ok(true)
             }
             None => {
                 // A response of the router: what is read next belongs to the next request.
                 self.head.clear();
-                false
+                Ok(false)
             }
         }
     }
@@ -222,8 +231,10 @@ impl<T: AsyncWrite + Unpin> Canned<T> {
 
 impl<T: AsyncWrite + Unpin> AsyncWrite for Canned<T> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        if self.intercept(buf) {
-            return self.drive(cx, buf.len());
+        match self.intercept(buf) {
+            Err(e) => return Poll::Ready(Err(e)),
+            Ok(true) => return self.drive(cx, buf.len()),
+            Ok(false) => {}
         }
         Pin::new(&mut self.inner).poll_write(cx, buf)
     }
@@ -234,9 +245,13 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Canned<T> {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let first = bufs.iter().find(|b| !b.is_empty()).map_or(&[][..], |b| &b[..]);
-        if self.intercept(first) {
-            let total = bufs.iter().map(|b| b.len()).sum();
-            return self.drive(cx, total);
+        match self.intercept(first) {
+            Err(e) => return Poll::Ready(Err(e)),
+            Ok(true) => {
+                let total = bufs.iter().map(|b| b.len()).sum();
+                return self.drive(cx, total);
+            }
+            Ok(false) => {}
         }
         Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
     }
@@ -265,6 +280,8 @@ mod tests {
         let routed = b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nx-content-type-options: nosniff\r\n\r\n";
         assert_eq!(is_automatic_answer(routed), None);
         assert_eq!(is_automatic_answer(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"), None);
+        // A router answer that lost its headers (a layer outside the router) is not hyper's.
+        assert_eq!(is_automatic_answer(b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\n\r\n"), None);
         assert_eq!(is_automatic_answer(b"HTTP/1.1 400 Bad"), None, "a head not complete in one write");
     }
 

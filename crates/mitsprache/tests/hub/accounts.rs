@@ -262,3 +262,30 @@ pub async fn over_tls_cookies_are_secure_and_host_bound(app: TestApp) {
         assert!(session.contains(attribute), "{session} lacks {attribute}");
     }
 }
+
+pub async fn the_last_admin_keeps_the_role(app: TestApp) {
+    use mitsprache_domain::Role;
+    let a = app.add_account("a@example.org", PASSWORD).await;
+    let b = app.add_account("b@example.org", PASSWORD).await;
+    app.hub.set_role(&a, Role::Admin).await.unwrap();
+    let refused = app.hub.set_role(&a, Role::Citizen).await;
+    assert!(matches!(refused, Err(mitsprache_hub::Error::Conflict(_))), "{refused:?}");
+    app.hub.set_role(&b, Role::Admin).await.unwrap();
+    // Two admins demote each other at once: one of them stays admin.
+    let (x, y) = tokio::join!(app.hub.set_role(&a, Role::Citizen), app.hub.set_role(&b, Role::Citizen));
+    assert!(x.is_ok() != y.is_ok(), "exactly one demotion wins: {x:?} {y:?}");
+    let admins = app.hub.accounts(100).await.unwrap().into_iter().filter(|acc| acc.role == Role::Admin).count();
+    assert_eq!(admins, 1);
+}
+
+pub async fn an_address_an_older_rule_accepted_can_still_log_in(app: TestApp) {
+    // eef2958's CLI accepted anything with an @, e.g. a bare host name.
+    let id = app.add_account(EMAIL, PASSWORD).await;
+    let mut legacy = app.store().await.accounts().find(&id).await.unwrap().unwrap();
+    legacy.id = "legacy-account".into();
+    legacy.email = mitsprache_domain::Email::stored("admin@localhost".into());
+    app.store().await.accounts().create(&legacy).await.unwrap();
+    let login = mitsprache_hub::accounts::Login { email: " Admin@Localhost", password: PASSWORD, ip: "192.0.2.1" };
+    let account = app.hub.login(login).await.unwrap();
+    assert_eq!(account.id, "legacy-account");
+}

@@ -121,7 +121,10 @@ impl TestApp {
             ..defaults
         };
         adjust(&mut config);
-        let clock = Arc::new(ManualClock::new(time::macros::datetime!(2026-11-26 12:00 UTC)));
+        // Today, not a fixed day: catalogue facts must not be dated after the hub's today, and the
+        // bundled ones are dated the day they were read.
+        let start = time::OffsetDateTime::now_utc().replace_nanosecond(0).expect("whole seconds");
+        let clock = Arc::new(ManualClock::new(start));
         let app = App::build_with_clock(&config, clock.clone()).await.expect("the hub starts");
         let address = format!("http://{}", app.address);
         let hub = app.state.hub().clone();

@@ -150,7 +150,7 @@ async fn until_job(app: &TestApp, done: impl Fn(&mitsprache_store::JobRecord) ->
     logout_job(app).await
 }
 
-pub async fn recurring_jobs_have_one_row_and_run_on_one_instance(app: TestApp) {
+pub async fn recurring_jobs_have_one_row_and_are_due_again_after_a_run(app: TestApp) {
     let other = app.another_instance().await;
     for kind in ["housekeeping", "keys.cleanup"] {
         let rows = other.hub.jobs(Some(kind), 10).await.unwrap();
@@ -299,4 +299,36 @@ pub async fn an_instance_killed_mid_delivery_loses_no_logout(app: TestApp) {
     }
     assert_eq!(job.state, mitsprache_store::JobState::Done, "{job:?}");
     assert_eq!(job.attempts, 2);
+}
+
+/// A claim is its own lease holder: when a job's lease expires and it is claimed again (by
+/// another instance, or by the same worker), the first run can neither extend the lease nor
+/// record an outcome, so its worker stops it.
+pub async fn a_job_claimed_again_belongs_to_the_new_claim(app: TestApp) {
+    let store = app.store().await;
+    let jobs = store.jobs();
+    let now = app.clock_now();
+    let job = mitsprache_store::NewJob {
+        id: "lease-test".into(),
+        kind: "test.lease",
+        payload: "null".into(),
+        run_at: now,
+        max_attempts: 3,
+        created_at: now,
+    };
+    jobs.enqueue(&job).await.unwrap();
+    let lease = time::Duration::seconds(30);
+    let first = jobs.claim("worker-a/1", &["test.lease"], 5, now, now + lease).await.unwrap();
+    assert_eq!(first.len(), 1);
+    assert!(jobs.claim("worker-b/1", &["test.lease"], 5, now, now + lease).await.unwrap().is_empty(), "leased");
+    let later = now + lease + time::Duration::seconds(1);
+    let second = jobs.claim("worker-a/2", &["test.lease"], 5, later, later + lease).await.unwrap();
+    assert_eq!(second.len(), 1, "an expired lease is claimed again");
+    assert_eq!(second[0].attempts, 2);
+    assert!(!jobs.heartbeat("lease-test", "worker-a/1", later + lease).await.unwrap(), "the old claim lost it");
+    assert!(!jobs.succeed("lease-test", "worker-a/1", later, None).await.unwrap());
+    assert!(jobs.succeed("lease-test", "worker-a/2", later, None).await.unwrap());
+    let record = jobs.list(Some("test.lease"), 1).await.unwrap().remove(0);
+    assert_eq!(record.state, mitsprache_store::JobState::Done);
+    assert_eq!(record.created_at, now);
 }

@@ -83,7 +83,7 @@ pub async fn a_failed_back_channel_logout_is_retried(app: TestApp) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(calls.load(Ordering::SeqCst), 1, "first attempt made");
-    // The retry is due 20 seconds later (hub time); the delivery task looks every 5 seconds.
+    // The retry is due 20 seconds later (hub time); the worker looks every second.
     app.clock.advance(time::Duration::seconds(30));
     for _ in 0..160 {
         if calls.load(Ordering::SeqCst) >= 2 {

@@ -38,6 +38,8 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends! {
+    accounts::the_last_admin_keeps_the_role,
+    accounts::an_address_an_older_rule_accepted_can_still_log_in,
     api::health_check_answers_once_the_hub_serves,
     api::a_first_start_loads_the_bundled_catalogue,
     api::search_finds_german_word_forms,
@@ -89,7 +91,8 @@ on_both_backends! {
     jobs::expired_records_are_purged,
     jobs::two_instances_deliver_each_logout_once,
     jobs::a_refused_delivery_is_retried_with_backoff_and_keeps_its_error,
-    jobs::recurring_jobs_have_one_row_and_run_on_one_instance,
+    jobs::recurring_jobs_have_one_row_and_are_due_again_after_a_run,
+    jobs::a_job_claimed_again_belongs_to_the_new_claim,
     jobs::an_instance_killed_mid_delivery_loses_no_logout,
     oidc::a_refresh_token_sent_twice_at_once_rotates_once,
     oidc::a_client_allowed_without_pkce_logs_in_with_a_nonce,

@@ -121,6 +121,28 @@ pub async fn refresh_tokens_rotate_and_reuse_revokes_the_family(app: TestApp) {
     )
     .await;
     assert_eq!(owner.status(), 200);
+    let owned: Value = owner.json().await.unwrap();
+    // A used token replayed by another client ends nothing: it is not that client's business.
+    let replayed = token(
+        &app,
+        &thief,
+        &[("grant_type", "refresh_token"), ("refresh_token", fresh["refresh_token"].as_str().unwrap())],
+    )
+    .await;
+    assert_eq!(replayed.status(), 400);
+    let current = owned["refresh_token"].as_str().unwrap();
+    // Asking for more scope than granted is refused without using the token up: the retry
+    // without it works, instead of looking like theft.
+    let wider = token(
+        &app,
+        &client,
+        &[("grant_type", "refresh_token"), ("refresh_token", current), ("scope", "openid offline_access")],
+    )
+    .await;
+    assert_eq!(wider.status(), 400);
+    assert_eq!(wider.json::<Value>().await.unwrap()["error"], "invalid_scope");
+    let retry = token(&app, &client, &[("grant_type", "refresh_token"), ("refresh_token", current)]).await;
+    assert_eq!(retry.status(), 200, "the grant survived the other client's replay and the refused scope");
 }
 
 pub async fn code_exchange_error_paths(app: TestApp) {

@@ -66,6 +66,7 @@ pub fn new_job<J: Job>(hub: &Hub, job: &J, run_at: OffsetDateTime) -> NewJob {
         payload: serde_json::to_string(job).unwrap_or_default(),
         run_at,
         max_attempts: J::MAX_ATTEMPTS,
+        created_at: hub.now(),
     }
 }
 
@@ -168,10 +169,12 @@ async fn work(hub: Hub, owner: String, mut stopped: watch::Receiver<bool>) {
         }
         let free = config.concurrency.saturating_sub(running.len());
         if free > 0 {
-            match claim(&hub, &owner, &names, free).await {
+            // Each claim is its own lease holder (see `Jobs::claim`).
+            let lease = format!("{owner}/{}", &id(hub.random())[..8]);
+            match claim(&hub, &lease, &names, free).await {
                 Ok(claimed) => {
                     for job in claimed {
-                        running.spawn(execute(hub.clone(), owner.clone(), kinds.clone(), job));
+                        running.spawn(execute(hub.clone(), lease.clone(), kinds.clone(), job));
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "cannot claim background jobs; trying again"),
@@ -196,26 +199,42 @@ async fn claim(hub: &Hub, owner: &str, kinds: &[&str], free: usize) -> crate::Re
     Ok(jobs.claim(owner, kinds, i64::try_from(free).unwrap_or(1), now, now + hub.config().jobs.lease).await?)
 }
 
-/// Runs one claimed job with a heartbeat on its lease, and records the outcome.
+/// Runs one claimed job with a heartbeat on its lease, and records the outcome. A run whose
+/// lease is lost (taken over by another claim, or not renewed before it expired) is stopped:
+/// the claim that holds the lease runs the job, and two runs at once would do its work twice.
 async fn execute(hub: Hub, owner: String, kinds: Arc<HashMap<&'static str, Kind>>, job: ClaimedJob) {
-    let Some(kind) = kinds.get(job.kind.as_str()) else { return };
     let lease = hub.config().jobs.lease;
-    let outcome = if job.every.is_none() && job.attempts > job.max_attempts {
-        // Earlier runs ended without an outcome (their instance died each time).
-        Err(JobError::Permanent(format!("gave up after {} runs that ended without an outcome", job.attempts - 1)))
-    } else {
-        let run = (kind.run)(hub.clone(), job.payload.clone());
-        tokio::pin!(run);
-        let beat = std::time::Duration::try_from(lease / 3).unwrap_or(std::time::Duration::from_secs(10));
-        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + beat, beat);
-        loop {
-            tokio::select! {
-                result = &mut run => break result,
-                _ = ticks.tick() => {
-                    match hub.store().jobs().heartbeat(&job.id, &owner, hub.now() + lease).await {
-                        Ok(true) => {}
-                        Ok(false) => tracing::warn!(job = %job.id, kind = %job.kind, "lost the lease of a running job"),
-                        Err(e) => tracing::warn!(job = %job.id, error = %e, "cannot extend a job's lease"),
+    let outcome = match kinds.get(job.kind.as_str()) {
+        // The claim asked for known kinds only; a row that changed its kind meanwhile is failed
+        // for the operator to see rather than claimed again every lease period.
+        None => Err(JobError::Permanent(format!("no job kind {} in this build", job.kind))),
+        Some(_) if job.every.is_none() && job.attempts > job.max_attempts => {
+            // Earlier runs ended without an outcome (their instance died each time).
+            Err(JobError::Permanent(format!("gave up after {} runs that ended without an outcome", job.attempts - 1)))
+        }
+        Some(kind) => {
+            let run = (kind.run)(hub.clone(), job.payload.clone());
+            tokio::pin!(run);
+            let beat = std::time::Duration::try_from(lease / 3).unwrap_or(std::time::Duration::from_secs(10));
+            let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + beat, beat);
+            let mut held_until = hub.now() + lease;
+            loop {
+                tokio::select! {
+                    result = &mut run => break result,
+                    _ = ticks.tick() => {
+                        let until = hub.now() + lease;
+                        match hub.store().jobs().heartbeat(&job.id, &owner, until).await {
+                            Ok(true) => held_until = until,
+                            Ok(false) => {
+                                tracing::warn!(job = %job.id, kind = %job.kind, "lost the lease of a running job; stopping it");
+                                return;
+                            }
+                            Err(e) if hub.now() >= held_until => {
+                                tracing::warn!(job = %job.id, error = %e, "the lease ran out without a heartbeat; stopping the job");
+                                return;
+                            }
+                            Err(e) => tracing::warn!(job = %job.id, error = %e, "cannot extend a job's lease"),
+                        }
                     }
                 }
             }
@@ -229,11 +248,11 @@ async fn execute(hub: Hub, owner: String, kinds: Arc<HashMap<&'static str, Kind>
             jobs.succeed(&job.id, &owner, now, job.every.map(|every| now + every)).await
         }
         Err(error) => {
+            // A kind this build does not know waits an hour: a newer instance may know it.
+            let backoff = kinds.get(job.kind.as_str()).map_or(Duration::hours(1), |k| (k.backoff)(job.attempts));
             let retry_at = match (error, job.every) {
-                (_, Some(every)) => Some(now + (kind.backoff)(job.attempts).min(every)),
-                (JobError::Retry(_), None) if job.attempts < job.max_attempts => {
-                    Some(now + (kind.backoff)(job.attempts))
-                }
+                (_, Some(every)) => Some(now + backoff.min(every)),
+                (JobError::Retry(_), None) if job.attempts < job.max_attempts => Some(now + backoff),
                 _ => None,
             };
             tracing::warn!(

@@ -27,7 +27,8 @@ INSERT INTO jobs (id, kind, payload, state, run_at, attempts, max_attempts, last
 SELECT id, 'logout.backchannel', json_object('client_id', client_id, 'uri', uri, 'logout_token', logout_token),
        CASE WHEN delivered_at IS NOT NULL THEN 'done' WHEN next_attempt_at > 4000000000000 THEN 'failed' ELSE 'queued' END,
        CASE WHEN next_attempt_at > 4000000000000 THEN created_at ELSE next_attempt_at END,
-       attempts, 8, last_error, created_at, delivered_at
+       attempts, 8, last_error, created_at,
+       CASE WHEN delivered_at IS NOT NULL THEN delivered_at WHEN next_attempt_at > 4000000000000 THEN created_at END
 FROM logout_deliveries;
 
 DROP TABLE logout_deliveries;

@@ -13,6 +13,17 @@ pub struct Accounts<'a> {
     store: &'a Store,
 }
 
+/// A password set with a reset link: the link is used up, the password replaced, the address
+/// confirmed and every session and grant of the account ended, in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordReset<'a> {
+    /// Digest of the link's token.
+    pub link: &'a str,
+    pub account_id: &'a str,
+    pub hash: &'a str,
+    pub now: OffsetDateTime,
+}
+
 /// A change of the profile fields a person edits themselves.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProfileChange<'a> {
@@ -81,8 +92,68 @@ impl<'a> Accounts<'a> {
         self.update(id, "UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3", hash, now).await
     }
 
+    /// Applies a password reset; `None` when the link was used, expired or belongs to another
+    /// account (then nothing changes). All of it or nothing: a crash or a busy database after
+    /// the new password never leaves the sessions of whoever knew the old one alive.
+    pub async fn reset_password(
+        &self,
+        reset: &PasswordReset<'_>,
+        notify: impl Fn(&SessionTool) -> NewJob,
+    ) -> Result<Option<Vec<SessionTool>>, StoreError> {
+        let mut tx = self.store.write().await?;
+        let consumed = sqlx::query(
+            "UPDATE email_tokens SET used_at = $1 WHERE digest = $2 AND purpose = $3 AND account_id = $4 \
+             AND used_at IS NULL AND expires_at > $1",
+        )
+        .bind(secs(reset.now))
+        .bind(reset.link)
+        .bind(super::mail_links::LinkPurpose::Reset.as_str())
+        .bind(reset.account_id)
+        .execute(&mut *tx)
+        .await?;
+        if consumed.rows_affected() == 0 {
+            return Ok(None);
+        }
+        sqlx::query("UPDATE accounts SET password_hash = $1, email_verified = 1, updated_at = $2 WHERE id = $3")
+            .bind(reset.hash)
+            .bind(secs(reset.now))
+            .bind(reset.account_id)
+            .execute(&mut *tx)
+            .await?;
+        let end = super::sessions::EndSessions {
+            which: super::sessions::SessionSelector::Account(reset.account_id),
+            revoke: super::sessions::RevokeGrants::AllOfTheAccount,
+            now: reset.now,
+        };
+        let tools = super::sessions::end_sessions(&mut tx, &end, notify).await?;
+        tx.commit().await?;
+        Ok(Some(tools))
+    }
+
+    /// Gives an account a role. `Conflict` when that would leave the hub without an admin:
+    /// the admins are locked first, so two admins demoting each other at once cannot both win.
     pub async fn set_role(&self, id: &str, role: Role, now: OffsetDateTime) -> Result<(), StoreError> {
-        self.update(id, "UPDATE accounts SET role = $1, updated_at = $2 WHERE id = $3", role.as_str(), now).await
+        let mut tx = self.store.write().await?;
+        let lock = match self.store.backend() {
+            crate::Backend::Postgres => " FOR UPDATE",
+            // BEGIN IMMEDIATE has taken the one write lock already.
+            crate::Backend::Sqlite => "",
+        };
+        let admins: Vec<String> = sqlx::query_scalar(&format!("SELECT id FROM accounts WHERE role = 'admin'{lock}"))
+            .fetch_all(&mut *tx)
+            .await?;
+        if role != Role::Admin && admins.len() == 1 && admins[0] == id {
+            return Err(StoreError::Conflict("the last admin cannot lose the admin role".into()));
+        }
+        let done = sqlx::query("UPDATE accounts SET role = $1, updated_at = $2 WHERE id = $3")
+            .bind(role.as_str())
+            .bind(secs(now))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        found(done.rows_affected())?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn mark_verified(&self, id: &str, now: OffsetDateTime) -> Result<(), StoreError> {

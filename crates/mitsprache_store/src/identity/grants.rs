@@ -102,11 +102,13 @@ impl<'a> Grants<'a> {
 
     /// Consumes a code and, when `accept` passes it (client, redirect URI, PKCE), stores the
     /// grant's first refresh token in the same transaction: one durable write per exchange. A
-    /// second presentation finds the code used and names its grant. The code is consumed even
-    /// when `accept` refuses it, so a stolen code gets one try.
+    /// second presentation by the same client finds the code used and names its grant; one by
+    /// another client is `Invalid`, since it may not end someone else's grant. The code is
+    /// consumed even when `accept` refuses it, so a stolen code gets one try.
     pub async fn redeem_code(
         &self,
         digest: &str,
+        client_id: &str,
         now: OffsetDateTime,
         first_refresh: Option<NewRefresh<'_>>,
         accept: impl FnOnce(&Code) -> bool,
@@ -130,7 +132,8 @@ impl<'a> Grants<'a> {
         let g = grant(&row)?;
         if consumed.rows_affected() == 0 {
             let used: Option<i64> = row.try_get("used_at")?;
-            return Ok(if used.is_some() { Redemption::Replayed { grant_id: g.id } } else { Redemption::Invalid });
+            let replayed = used.is_some() && g.client_id == client_id;
+            return Ok(if replayed { Redemption::Replayed { grant_id: g.id } } else { Redemption::Invalid });
         }
         let account = joined_account(&row)?;
         let code = Code {
@@ -189,9 +192,9 @@ impl<'a> Grants<'a> {
     /// Rotates refresh tokens, several in one transaction (group commit: one durable write for
     /// all the rotations that arrived together). For each: the old token is consumed and the new
     /// one stored, and the grant is returned with its account. A consumed token presented again
-    /// is reuse: the caller revokes the whole grant. A token of another client, of a revoked
-    /// grant or past its expiry is left untouched (`Invalid`), so nobody can burn someone
-    /// else's token. The same token twice in one batch is reuse the second time.
+    /// by its client is reuse: the caller revokes the whole grant. A token of another client (used
+    /// or not), of a revoked grant or past its expiry is left untouched (`Invalid`), so nobody
+    /// can burn someone else's token or end someone else's grant. The same token twice in one batch is reuse the second time.
     pub async fn rotate_refresh_tokens(
         &self,
         batch: &[Rotation],
@@ -212,11 +215,16 @@ impl<'a> Grants<'a> {
                 continue;
             };
             let g = grant(&row)?;
+            // Another client's token is never its business, used or not: it may not end the grant.
+            if g.client_id != r.client_id {
+                out.push(Redemption::Invalid);
+                continue;
+            }
             if row.try_get::<Option<i64>, _>("used_at")?.is_some() {
                 out.push(Redemption::Replayed { grant_id: g.id });
                 continue;
             }
-            if g.client_id != r.client_id || !g.is_live() || row.try_get::<i64, _>("token_expires")? <= secs(r.now) {
+            if !g.is_live() || row.try_get::<i64, _>("token_expires")? <= secs(r.now) {
                 out.push(Redemption::Invalid);
                 continue;
             }

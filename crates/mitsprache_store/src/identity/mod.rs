@@ -92,7 +92,9 @@ pub(crate) fn grant(row: &AnyRow) -> Result<Grant, StoreError> {
 }
 
 pub(crate) fn parse_client(id: &str, document: &str) -> Result<Client, StoreError> {
-    serde_json::from_str(document).map_err(|e| StoreError::Corrupt(format!("client {id}"), e.to_string()))
+    serde_json::from_str::<Client>(document)
+        .map(Client::with_role_scopes)
+        .map_err(|e| StoreError::Corrupt(format!("client {id}"), e.to_string()))
 }
 
 /// The client document joined to a row under `client_document`, when there is one.
@@ -110,4 +112,18 @@ pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
 /// `rows_affected() == 0` as `NotFound`.
 pub(crate) fn found(rows: u64) -> Result<(), StoreError> {
     if rows == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A machine editor as eef2958 stored it: no `scopes`, no `resources`, no `pkce`.
+    const BEFORE_SCOPES: &str = r#"{"id":"c1","name":"Publisher","secret_hash":null,"auth_method":"client_secret_basic",
+        "redirect_uris":[],"grant_types":["client_credentials"],"subject_type":"pairwise","sector":"example.org",
+        "machine_role":"editor","created_at":"2026-11-30T10:00:00Z"}"#;
+
+    #[test]
+    fn a_machine_editor_stored_before_scopes_keeps_its_catalogue_right() {
+        let client = super::parse_client("c1", BEFORE_SCOPES).unwrap();
+        assert_eq!(client.scopes, vec![mitsprache_oidc::CATALOGUE_WRITE.to_owned()]);
+    }
 }

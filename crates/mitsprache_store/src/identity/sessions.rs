@@ -114,57 +114,66 @@ impl<'a> Sessions<'a> {
         notify: impl Fn(&SessionTool) -> NewJob,
     ) -> Result<Vec<SessionTool>, StoreError> {
         let mut tx = self.store.write().await?;
-        let (tools, account_id) = match end.which {
-            SessionSelector::Account(account_id) => {
-                sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(account_id).execute(&mut *tx).await?;
-                (session_tools_of_account(&mut tx, account_id).await?, account_id.to_owned())
-            }
-            SessionSelector::Digest(digest) => {
-                let ended = sqlx::query("DELETE FROM sessions WHERE digest = $1 RETURNING sid, account_id")
-                    .bind(digest)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                let Some(ended) = ended else { return Ok(Vec::new()) };
-                let (sid, account_id): (String, String) = (ended.try_get(0)?, ended.try_get(1)?);
-                let tools = sqlx::query("DELETE FROM session_clients WHERE sid = $1 RETURNING client_id")
-                    .bind(&sid)
-                    .fetch_all(&mut *tx)
-                    .await?
-                    .iter()
-                    .map(|r| {
-                        Ok(SessionTool { sid: sid.clone(), client_id: r.try_get(0)?, account_id: account_id.clone() })
-                    })
-                    .collect::<Result<Vec<_>, sqlx::Error>>()?;
-                sqlx::query(
-                    "UPDATE grants SET revoked_at = $1 WHERE sid = $2 AND revoked_at IS NULL \
-                     AND ' ' || scope || ' ' NOT LIKE '% offline_access %'",
-                )
-                .bind(secs(end.now))
-                .bind(&sid)
-                .execute(&mut *tx)
-                .await?;
-                (tools, account_id)
-            }
-        };
-        let revoke = match (end.which, end.revoke) {
-            (_, RevokeGrants::AllOfTheAccount) => {
-                Some("UPDATE grants SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL")
-            }
-            (SessionSelector::Account(_), RevokeGrants::OfTheSessions) => Some(
-                "UPDATE grants SET revoked_at = $1 WHERE account_id = $2 AND sid IS NOT NULL AND revoked_at IS NULL \
-                 AND ' ' || scope || ' ' NOT LIKE '% offline_access %'",
-            ),
-            (SessionSelector::Digest(_), RevokeGrants::OfTheSessions) => None,
-        };
-        if let Some(sql) = revoke {
-            sqlx::query(sql).bind(secs(end.now)).bind(&account_id).execute(&mut *tx).await?;
-        }
-        for tool in &tools {
-            insert_job(&mut tx, &notify(tool)).await?;
-        }
+        let tools = end_sessions(&mut tx, end, notify).await?;
         tx.commit().await?;
         Ok(tools)
     }
+}
+
+/// Ends sessions, revokes grants and queues a logout job per tool, inside the caller's
+/// transaction (a password reset does the same together with the new password).
+pub(crate) async fn end_sessions(
+    tx: &mut Transaction<'static, Any>,
+    end: &EndSessions<'_>,
+    notify: impl Fn(&SessionTool) -> NewJob,
+) -> Result<Vec<SessionTool>, StoreError> {
+    let (tools, account_id) = match end.which {
+        SessionSelector::Account(account_id) => {
+            sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(account_id).execute(&mut **tx).await?;
+            (session_tools_of_account(tx, account_id).await?, account_id.to_owned())
+        }
+        SessionSelector::Digest(digest) => {
+            let ended = sqlx::query("DELETE FROM sessions WHERE digest = $1 RETURNING sid, account_id")
+                .bind(digest)
+                .fetch_optional(&mut **tx)
+                .await?;
+            let Some(ended) = ended else { return Ok(Vec::new()) };
+            let (sid, account_id): (String, String) = (ended.try_get(0)?, ended.try_get(1)?);
+            let tools = sqlx::query("DELETE FROM session_clients WHERE sid = $1 RETURNING client_id")
+                .bind(&sid)
+                .fetch_all(&mut **tx)
+                .await?
+                .iter()
+                .map(|r| Ok(SessionTool { sid: sid.clone(), client_id: r.try_get(0)?, account_id: account_id.clone() }))
+                .collect::<Result<Vec<_>, sqlx::Error>>()?;
+            sqlx::query(
+                "UPDATE grants SET revoked_at = $1 WHERE sid = $2 AND revoked_at IS NULL \
+                     AND ' ' || scope || ' ' NOT LIKE '% offline_access %'",
+            )
+            .bind(secs(end.now))
+            .bind(&sid)
+            .execute(&mut **tx)
+            .await?;
+            (tools, account_id)
+        }
+    };
+    let revoke = match (end.which, end.revoke) {
+        (_, RevokeGrants::AllOfTheAccount) => {
+            Some("UPDATE grants SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL")
+        }
+        (SessionSelector::Account(_), RevokeGrants::OfTheSessions) => Some(
+            "UPDATE grants SET revoked_at = $1 WHERE account_id = $2 AND sid IS NOT NULL AND revoked_at IS NULL \
+                 AND ' ' || scope || ' ' NOT LIKE '% offline_access %'",
+        ),
+        (SessionSelector::Digest(_), RevokeGrants::OfTheSessions) => None,
+    };
+    if let Some(sql) = revoke {
+        sqlx::query(sql).bind(secs(end.now)).bind(&account_id).execute(&mut **tx).await?;
+    }
+    for tool in &tools {
+        insert_job(tx, &notify(tool)).await?;
+    }
+    Ok(tools)
 }
 
 /// Removes and returns the (session, tool) pairs of an account, inside a transaction.

@@ -231,9 +231,7 @@ pub async fn set_role(
 ) -> Result<Response, WebError> {
     let role = Role::parse(&form.role)
         .ok_or_else(|| WebError(Error::Invalid { field: "role".into(), message: "unknown role".into() }))?;
-    // An admin cannot demote themselves: the hub would be left without one.
-    if form.account_id != me.account.id {
-        state.hub().set_role(&form.account_id, role).await?;
-    }
+    state.hub().set_role(&form.account_id, role).await?;
+    tracing::info!(by = %me.account.id, "an admin changed a role");
     Ok(Redirect::to("/admin/konten").into_response())
 }
