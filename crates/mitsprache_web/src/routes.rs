@@ -52,6 +52,8 @@ fn body_limit() -> tower_http::limit::RequestBodyLimitLayer {
     components(schemas(
         mitsprache_catalogue::WcagLevel,
         mitsprache_catalogue::CostModel,
+        mitsprache_catalogue::CostFigure,
+        mitsprache_catalogue::TrainingOffer,
         mitsprache_catalogue::Sourced,
         mitsprache_catalogue::LocalizedText,
         crate::api::catalogue::WriteResult,
