@@ -269,7 +269,8 @@ pub async fn publiccode_is_exported_only_when_the_record_allows_it(app: TestApp)
         assert!(yaml.get(key).is_some(), "{key}");
     }
     assert_eq!(yaml["legal"]["license"].as_str(), Some("AGPL-3.0-or-later"));
-    let closed = assert_problem(app.get("/api/v1/tools/go-vocal/publiccode.yml").await, 409, "conflict").await;
+    // Slido's record says it is closed source.
+    let closed = assert_problem(app.get("/api/v1/tools/slido/publiccode.yml").await, 409, "conflict").await;
     assert!(closed["detail"].as_str().unwrap().contains("source_repository"));
 }
 
