@@ -17,6 +17,9 @@ pub struct Messages {
 static DE: LazyLock<Messages> = LazyLock::new(|| Messages::parse(Locale::De, include_str!("../messages/de.txt")));
 static EN: LazyLock<Messages> = LazyLock::new(|| Messages::parse(Locale::En, include_str!("../messages/en.txt")));
 
+mod names;
+pub use names::{language_name, sort_languages};
+
 /// The message table of a language; built once per process.
 pub fn messages(locale: Locale) -> &'static Messages {
     match locale {

@@ -16,29 +16,9 @@ pub fn url(path: &str, pairs: &[(String, String)]) -> String {
     format!("{path}?{}", s.finish())
 }
 
-/// A language tag as a name people read; unknown tags stay tags.
+/// A language tag as a name people read (CLDR names in the page language).
 pub fn language_name(locale: Locale, tag: &str) -> String {
-    let names: &[(&str, &str, &str)] = &[
-        ("de", "Deutsch", "German"),
-        ("en", "Englisch", "English"),
-        ("fr", "Französisch", "French"),
-        ("es", "Spanisch", "Spanish"),
-        ("it", "Italienisch", "Italian"),
-        ("pl", "Polnisch", "Polish"),
-        ("tr", "Türkisch", "Turkish"),
-        ("ar", "Arabisch", "Arabic"),
-        ("uk", "Ukrainisch", "Ukrainian"),
-        ("ru", "Russisch", "Russian"),
-        ("nl", "Niederländisch", "Dutch"),
-        ("ca", "Katalanisch", "Catalan"),
-    ];
-    match names.iter().find(|(t, _, _)| *t == tag) {
-        Some((_, de, en)) => match locale {
-            Locale::De => (*de).to_owned(),
-            Locale::En => (*en).to_owned(),
-        },
-        None => tag.to_owned(),
-    }
+    mitsprache_i18n::language_name(locale, tag)
 }
 
 pub fn date(locale: Locale, d: time::Date) -> String {
