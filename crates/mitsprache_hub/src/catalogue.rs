@@ -4,7 +4,7 @@
 
 use crate::{Error, Hub, Result};
 use mitsprache_catalogue::{Catalogue, CatalogueDocument, Interface, Tool, ValidationError, validate_catalogue};
-use mitsprache_matching::{MatchIndex, Profile};
+use mitsprache_matching::{Limits, MatchIndex, MatchResult, Profile};
 pub use mitsprache_store::{ImportSummary, WriteOutcome};
 use std::sync::Arc;
 
@@ -18,6 +18,16 @@ impl Hub {
     pub fn matching(&self) -> (Arc<Catalogue>, Arc<MatchIndex>) {
         let snapshot = self.inner.catalogue.get();
         (snapshot.catalogue.clone(), snapshot.matching.clone())
+    }
+
+    /// Runs a requirement profile against the current catalogue, after checking it against that
+    /// same catalogue (the API, the assistant page and its downloads share this). Returns the
+    /// catalogue it ran on, for the names and labels of the answer.
+    pub fn run_matching(&self, profile: &Profile, limits: Limits) -> Result<(Arc<Catalogue>, MatchResult)> {
+        let (catalogue, index) = self.matching();
+        check_profile(profile, &catalogue)?;
+        let result = mitsprache_matching::run_with(profile, &catalogue, &index, limits);
+        Ok((catalogue, result))
     }
 
     /// Rebuilds this instance's snapshot when the stored revision moved.

@@ -2,11 +2,15 @@
 //! a sentence in German and English that says why.
 
 use crate::CriterionScore;
-use crate::profile::{Context, Criterion, Rule, Weighted};
-use mitsprache_catalogue::{Catalogue, CostModel, Direction, InterfaceKind, LocalizedText, Tool, WcagLevel};
+use crate::profile::{Context, Criterion, Rule, Suitability, Weighted};
+use mitsprache_catalogue::{
+    Catalogue, CostFigure, CostFigureKind, CostModel, CostPeriod, Costs, Direction, InterfaceKind, LocalizedText, Tool,
+    TrainingKind, TrainingRole, WcagLevel,
+};
 use mitsprache_domain::Locale;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     Met,
     NotMet,
@@ -33,35 +37,98 @@ impl Verdict {
 }
 
 /// What a tool costs, from the lower end of the published ranges. `None` where not published.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct CostFacts {
     pub one_time: Option<f64>,
     pub yearly: Option<f64>,
     /// One-time plus yearly over the years of use.
     pub total: Option<f64>,
+    /// Set when an amount comes from a cost figure (a council paper, an award, a report)
+    /// because the vendor publishes no price: an assumption, named in the result.
+    pub estimated_from: Option<LocalizedText>,
 }
 
+/// The lowest amount in euro the tool's cost figures state per `period`, with the figure.
+fn lowest_figure<'a>(costs: &'a Costs, per: &[CostPeriod]) -> Option<(f64, &'a CostFigure)> {
+    costs
+        .figures
+        .iter()
+        // Other currencies are not converted: an exchange rate would be a fact of its own.
+        .filter(|f| f.currency == "EUR" && per.contains(&f.per))
+        .map(|f| (if f.per == CostPeriod::Month { f.min * 12.0 } else { f.min }, f))
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+}
+
+fn figure_label(f: &CostFigure) -> LocalizedText {
+    let (de, en) = match f.kind {
+        CostFigureKind::PriceList => ("Preisliste", "price list"),
+        CostFigureKind::TenderAward => ("Zuschlag", "tender award"),
+        CostFigureKind::CouncilPaper => ("Ratsunterlage", "council paper"),
+        CostFigureKind::FundingReport => ("Förderbericht", "funding report"),
+        CostFigureKind::PressReport => ("Pressebericht", "press report"),
+        CostFigureKind::VendorStatement => ("Angabe des Anbieters", "vendor statement"),
+    };
+    let who = f.municipality.as_deref().or(f.offer.as_deref()).map(|w| format!(", {w}")).unwrap_or_default();
+    let date = mitsprache_domain::iso_date::format(f.sourced.as_of);
+    text(format!("{de}{who}, Stand {date}"), format!("{en}{who}, as of {date}"))
+}
+
+/// What a tool costs: the vendor's list prices (lower ends), or, where it publishes none, the
+/// lowest euro figure a public document states for that period, marked as an estimate.
 pub fn costs(tool: &Tool, years: u32) -> CostFacts {
     let Some(c) = tool.costs.as_option() else { return CostFacts::default() };
-    let (one_time, yearly) = match c.model {
+    if c.model == CostModel::Free {
         // "Free" means free of charge for the municipality; the amounts are then zero.
-        CostModel::Free => (Some(0.0), Some(0.0)),
-        _ => (c.one_time_eur.as_option().map(|r| r.min), c.yearly_eur.as_option().map(|r| r.min)),
+        return CostFacts { one_time: Some(0.0), yearly: Some(0.0), total: Some(0.0), estimated_from: None };
+    }
+    let mut estimated: Vec<LocalizedText> = Vec::new();
+    let mut pick = |listed: Option<f64>, per: &[CostPeriod]| {
+        listed.or_else(|| {
+            let (amount, figure) = lowest_figure(c, per)?;
+            estimated.push(figure_label(figure));
+            Some(amount)
+        })
     };
+    let one_time = pick(c.one_time_eur.as_option().map(|r| r.min), &[CostPeriod::OneTime]);
+    let yearly = pick(c.yearly_eur.as_option().map(|r| r.min), &[CostPeriod::Year, CostPeriod::Month]);
     let total = match (one_time, yearly) {
         (Some(o), Some(y)) => Some(o + y * f64::from(years)),
         _ => None,
     };
-    CostFacts { one_time, yearly, total }
+    let estimated_from = (!estimated.is_empty()).then(|| {
+        text(
+            estimated.iter().map(|e| e.get(Locale::De)).collect::<Vec<_>>().join("; "),
+            estimated.iter().map(|e| e.get(Locale::En)).collect::<Vec<_>>().join("; "),
+        )
+    });
+    CostFacts { one_time, yearly, total, estimated_from }
+}
+
+/// Training hours per administrator and per moderator: the record's figures, or the length of
+/// the published courses for that role.
+pub fn training_per_role(tool: &Tool) -> (Option<f64>, Option<f64>) {
+    let Some(t) = tool.training.as_option() else { return (None, None) };
+    let from_offers = |role: TrainingRole| {
+        let hours: Vec<f64> = t
+            .offers
+            .iter()
+            .filter(|o| matches!(o.kind, TrainingKind::Course | TrainingKind::Webinar | TrainingKind::Onboarding))
+            .filter(|o| o.roles.contains(&role))
+            .filter_map(|o| o.hours.as_option().copied())
+            .collect();
+        (!hours.is_empty()).then(|| hours.iter().sum())
+    };
+    (
+        t.hours_admin.as_option().copied().or_else(|| from_offers(TrainingRole::Admin)),
+        t.hours_moderator.as_option().copied().or_else(|| from_offers(TrainingRole::Moderator)),
+    )
 }
 
 /// Training hours for the staff in the context: administrators and moderators times the hours
 /// per role. `None` when either figure is not published.
 pub fn training_hours(tool: &Tool, ctx: &Context) -> Option<f64> {
-    let t = tool.training.as_option()?;
-    let admin = *t.hours_admin.as_option()?;
-    let moderator = *t.hours_moderator.as_option()?;
-    Some(admin * f64::from(ctx.administrators) + moderator * f64::from(ctx.moderators))
+    let (admin, moderator) = training_per_role(tool);
+    Some(admin? * f64::from(ctx.administrators) + moderator? * f64::from(ctx.moderators))
 }
 
 fn text(de: impl Into<String>, en: impl Into<String>) -> LocalizedText {
@@ -116,7 +183,7 @@ pub fn describe(c: &Criterion, catalogue: &Catalogue) -> LocalizedText {
     }
 }
 
-fn kind_name(kind: InterfaceKind, locale: Locale) -> &'static str {
+pub(crate) fn kind_name(kind: InterfaceKind, locale: Locale) -> &'static str {
     match (kind, locale) {
         (InterfaceKind::LoginOidc, _) => "OpenID Connect",
         (InterfaceKind::LoginOauth2, _) => "OAuth 2.0",
@@ -133,6 +200,8 @@ fn kind_name(kind: InterfaceKind, locale: Locale) -> &'static str {
         (InterfaceKind::Webhooks, _) => "Webhooks",
     }
 }
+
+const ANY_DIRECTION: [Direction; 3] = [Direction::In, Direction::Out, Direction::Both];
 
 fn has_kind(tool: &Tool, catalogue: &Catalogue, kind: InterfaceKind, directions: &[Direction]) -> bool {
     tool.interfaces
@@ -157,9 +226,7 @@ fn met(c: &Criterion, tool: &Tool, catalogue: &Catalogue, costs: &CostFacts) -> 
             tool.accessibility.as_option().map(|a| a.claimed_level >= *level && a.claimed_level != WcagLevel::None),
         ),
         Criterion::Interface { slug } => Verdict::of(Some(tool.interfaces.iter().any(|l| &l.interface == slug))),
-        Criterion::InterfaceKind { kind } => {
-            Verdict::of(Some(has_kind(tool, catalogue, *kind, &[Direction::In, Direction::Out, Direction::Both])))
-        }
+        Criterion::InterfaceKind { kind } => Verdict::of(Some(has_kind(tool, catalogue, *kind, &ANY_DIRECTION))),
         Criterion::Language { tag } => Verdict::of(tool.languages.as_option().map(|l| l.values.contains(tag))),
         Criterion::MultiTenancy => Verdict::of(tool.multi_tenancy.as_option().map(|m| m.supported)),
         Criterion::MaxOneTimeCost { eur } => Verdict::of(costs.one_time.map(|c| c <= *eur)),
@@ -193,10 +260,6 @@ pub(crate) fn evaluate_described(
 
 pub(crate) fn linear_down(value: f64, zero_at: f64) -> f64 {
     (10.0 * (1.0 - value / zero_at)).clamp(0.0, 10.0)
-}
-
-pub(crate) fn linear_up(count: usize, full_at: u32) -> f64 {
-    (10.0 * count as f64 / f64::from(full_at)).clamp(0.0, 10.0)
 }
 
 pub(crate) fn round1(x: f64) -> f64 {
@@ -280,26 +343,15 @@ pub(crate) fn score(
                 ),
             ),
         },
-        Rule::References { full_at } => {
-            let n = tool.references.len();
-            (
-                linear_up(n, *full_at),
-                false,
-                text(
-                    format!("Referenzen: {n} (10 Punkte ab {full_at})"),
-                    format!("References: {n} (10 points from {full_at})"),
-                ),
-            )
-        }
-        Rule::Languages { full_at } => match tool.languages.as_option() {
+        Rule::Languages { tags } => match tool.languages.as_option() {
             Some(l) => {
-                let n = l.values.len();
+                let offered: Vec<&str> = tags.iter().filter(|t| l.values.contains(t)).map(String::as_str).collect();
                 (
-                    linear_up(n, *full_at),
+                    10.0 * offered.len() as f64 / tags.len().max(1) as f64,
                     false,
                     text(
-                        format!("Sprachen: {n} (10 Punkte ab {full_at})"),
-                        format!("Languages: {n} (10 points from {full_at})"),
+                        format!("Sprachen: {} von {} benötigten ({})", offered.len(), tags.len(), tags.join(", ")),
+                        format!("Languages: {} of {} needed ({})", offered.len(), tags.len(), tags.join(", ")),
                     ),
                 )
             }
@@ -312,14 +364,26 @@ pub(crate) fn score(
                 ),
             ),
         },
-        Rule::Interfaces { full_at } => {
-            let n = tool.interfaces.len();
+        Rule::Interfaces { slugs, kinds } => {
+            let needs = slugs.len() + kinds.len();
+            let met = slugs.iter().filter(|s| tool.interfaces.iter().any(|l| &l.interface == *s)).count()
+                + kinds.iter().filter(|k| has_kind(tool, catalogue, **k, &ANY_DIRECTION)).count();
+            let names: Vec<String> = slugs
+                .iter()
+                .map(|s| catalogue.interface(s).map_or(s.clone(), |i| i.name.clone()))
+                .chain(kinds.iter().map(|k| kind_name(*k, Locale::De).to_owned()))
+                .collect();
+            let names_en: Vec<String> = slugs
+                .iter()
+                .map(|s| catalogue.interface(s).map_or(s.clone(), |i| i.name.clone()))
+                .chain(kinds.iter().map(|k| kind_name(*k, Locale::En).to_owned()))
+                .collect();
             (
-                linear_up(n, *full_at),
+                10.0 * met as f64 / needs.max(1) as f64,
                 false,
                 text(
-                    format!("Schnittstellen: {n} (10 Punkte ab {full_at})"),
-                    format!("Interfaces: {n} (10 points from {full_at})"),
+                    format!("Schnittstellen: {met} von {needs} benötigten ({})", names.join(", ")),
+                    format!("Interfaces: {met} of {needs} needed ({})", names_en.join(", ")),
                 ),
             )
         }
@@ -331,4 +395,59 @@ pub(crate) fn score(
         format!("{} → {}/10 × {} weight points = {}", explanation.get(Locale::En), score, w.weight, points),
     );
     CriterionScore { criterion: index, weight: w.weight, score, points, explanation, unknown }
+}
+
+/// The suitability requirement in words.
+pub fn describe_suitability(s: &Suitability) -> LocalizedText {
+    match s {
+        Suitability::References { at_least } => text(
+            format!("Mindestens {at_least} Referenzen (Nutzer:innen, die eine Quelle nennt)"),
+            format!("At least {at_least} references (users a source names)"),
+        ),
+        Suitability::Certification { name } => text(format!("Zertifikat: {name}"), format!("Certificate: {name}")),
+    }
+}
+
+/// A suitability requirement against a tool: met, or to be proven by the vendor. The catalogue
+/// holds what sources name; it cannot show that a vendor lacks a reference or a certificate, so
+/// what is not recorded is `Unknown`, never `NotMet`.
+pub fn suitability(s: &Suitability, tool: &Tool) -> (Verdict, LocalizedText) {
+    let what = describe_suitability(s);
+    let met = match s {
+        Suitability::References { at_least } => tool.references.len() >= *at_least as usize,
+        Suitability::Certification { name } => {
+            let wanted = name.trim().to_lowercase();
+            tool.certifications.iter().any(|c| c.name.to_lowercase().contains(&wanted))
+        }
+    };
+    let (verdict, de, en) = if met {
+        (Verdict::Met, "belegt".to_owned(), "shown".to_owned())
+    } else {
+        let n = tool.references.len();
+        match s {
+            Suitability::References { .. } => (
+                Verdict::Unknown,
+                format!("{n} belegt, Nachweis beim Anbieter zu erfragen"),
+                format!("{n} on record, proof to be asked of the vendor"),
+            ),
+            Suitability::Certification { .. } => (
+                Verdict::Unknown,
+                "nicht belegt, Nachweis beim Anbieter zu erfragen".to_owned(),
+                "not on record, proof to be asked of the vendor".to_owned(),
+            ),
+        }
+    };
+    (verdict, text(format!("{}: {de}", what.get(Locale::De)), format!("{}: {en}", what.get(Locale::En))))
+}
+
+/// Whether the tool's record has the data a weighted criterion scores (functions and interface
+/// lists always do; the other facts may be unpublished).
+pub fn has_data(rule: &Rule, tool: &Tool, catalogue: &Catalogue, ctx: &Context) -> bool {
+    match rule {
+        Rule::Meets { criterion } => met(criterion, tool, catalogue, &costs(tool, ctx.years)) != Verdict::Unknown,
+        Rule::LowTrainingEffort { .. } => training_hours(tool, ctx).is_some(),
+        Rule::LowCost { .. } => costs(tool, ctx.years).total.is_some(),
+        Rule::Languages { .. } => tool.languages.is_known(),
+        Rule::Interfaces { .. } => true,
+    }
 }

@@ -5,7 +5,7 @@
 
 use crate::evaluate::Verdict;
 use crate::profile::{Context, Criterion, Rule};
-use mitsprache_catalogue::{Catalogue, CostModel, Direction, InterfaceKind, WcagLevel};
+use mitsprache_catalogue::{Catalogue, Direction, InterfaceKind, WcagLevel};
 use std::collections::HashMap;
 
 /// A fact that may be unknown: `None`.
@@ -29,7 +29,6 @@ pub(crate) struct Features {
     pub kinds_in: u16,
     /// Indices into the index's language table, sorted; `None` when not published.
     pub languages: Option<Vec<u32>>,
-    pub references: u32,
     pub one_time: Option<f64>,
     pub yearly: Option<f64>,
     pub hours_admin: Option<f64>,
@@ -98,12 +97,9 @@ impl MatchIndex {
                     v.sort_unstable();
                     v
                 });
-                let (one_time, yearly) = match t.costs.as_option() {
-                    None => (None, None),
-                    Some(c) if c.model == CostModel::Free => (Some(0.0), Some(0.0)),
-                    Some(c) => (c.one_time_eur.as_option().map(|r| r.min), c.yearly_eur.as_option().map(|r| r.min)),
-                };
-                let training = t.training.as_option();
+                // The same amounts and hours the explaining path uses (list prices or estimates).
+                let costs = crate::evaluate::costs(t, 1);
+                let (hours_admin, hours_moderator) = crate::evaluate::training_per_role(t);
                 Features {
                     functions: bits(&t.functions.values, &functions),
                     process_types: t.process_types.as_option().map(|p| bits(&p.values, &process_types)),
@@ -121,11 +117,10 @@ impl MatchIndex {
                     kinds,
                     kinds_in,
                     languages: tool_languages,
-                    references: t.references.len() as u32,
-                    one_time,
-                    yearly,
-                    hours_admin: training.and_then(|x| x.hours_admin.as_option().copied()),
-                    hours_moderator: training.and_then(|x| x.hours_moderator.as_option().copied()),
+                    one_time: costs.one_time,
+                    yearly: costs.yearly,
+                    hours_admin,
+                    hours_moderator,
                 }
             })
             .collect();
@@ -173,9 +168,13 @@ impl MatchIndex {
             Rule::Meets { criterion } => CompiledRule::Meets(self.compile(criterion)),
             Rule::LowTrainingEffort { zero_at_hours } => CompiledRule::Training(*zero_at_hours),
             Rule::LowCost { zero_at_eur } => CompiledRule::Cost(*zero_at_eur),
-            Rule::References { full_at } => CompiledRule::References(*full_at),
-            Rule::Languages { full_at } => CompiledRule::Languages(*full_at),
-            Rule::Interfaces { full_at } => CompiledRule::Interfaces(*full_at),
+            Rule::Languages { tags } => {
+                CompiledRule::Languages(tags.iter().map(|t| self.languages.get(t).copied()).collect())
+            }
+            Rule::Interfaces { slugs, kinds } => CompiledRule::Interfaces(
+                slugs.iter().map(|s| self.interfaces.get(s).copied()).collect(),
+                kinds.iter().map(|k| kind_bit(*k)).collect(),
+            ),
         }
     }
 }
@@ -204,14 +203,15 @@ pub(crate) enum Compiled {
     MaxTotal(f64),
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) enum CompiledRule {
     Meets(Compiled),
     Training(f64),
     Cost(f64),
-    References(u32),
-    Languages(u32),
-    Interfaces(u32),
+    /// The needed languages (`None`: no tool offers it).
+    Languages(Vec<Option<u32>>),
+    /// The needed interfaces and interface kinds.
+    Interfaces(Vec<Option<u32>>, Vec<u16>),
 }
 
 fn tri(b: Tri) -> Verdict {
@@ -259,6 +259,8 @@ impl Features {
     /// Integer tenths keep the ranking loop free of divisions and make sums exact.
     pub fn score_tenths(&self, r: &CompiledRule, ctx: &Context) -> (u64, bool) {
         let tenths = |s: f64| (s * 10.0 + 0.5) as u64;
+        // 10 × met / needed, rounded to tenths like the explaining path's round1.
+        let share_tenths = |met: usize, needed: usize| tenths(10.0 * met as f64 / needed.max(1) as f64);
         match *r {
             CompiledRule::Meets(c) => match self.verdict(&c, ctx.years) {
                 Verdict::Met => (100, false),
@@ -271,14 +273,15 @@ impl Features {
             CompiledRule::Cost(zero) => {
                 self.total(ctx.years).map_or((0, true), |c| (tenths(crate::evaluate::linear_down(c, zero)), false))
             }
-            CompiledRule::References(full) => {
-                (tenths(crate::evaluate::linear_up(self.references as usize, full)), false)
+            CompiledRule::Languages(ref needed) => self.languages.as_ref().map_or((0, true), |l| {
+                let met = needed.iter().filter(|n| n.is_some_and(|i| l.binary_search(&i).is_ok())).count();
+                (share_tenths(met, needed.len()), false)
+            }),
+            CompiledRule::Interfaces(ref slugs, ref kinds) => {
+                let met = slugs.iter().filter(|n| n.is_some_and(|i| self.interfaces.binary_search(&i).is_ok())).count()
+                    + kinds.iter().filter(|bit| self.kinds & **bit != 0).count();
+                (share_tenths(met, slugs.len() + kinds.len()), false)
             }
-            CompiledRule::Languages(full) => self
-                .languages
-                .as_ref()
-                .map_or((0, true), |l| (tenths(crate::evaluate::linear_up(l.len(), full)), false)),
-            CompiledRule::Interfaces(full) => (tenths(crate::evaluate::linear_up(self.interfaces.len(), full)), false),
         }
     }
 }

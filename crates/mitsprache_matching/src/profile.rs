@@ -82,12 +82,30 @@ pub enum Rule {
     LowTrainingEffort { zero_at_hours: f64 },
     /// 10 for no costs, falling linearly to 0 at `zero_at_eur` (total over the years of use).
     LowCost { zero_at_eur: f64 },
-    /// 10 from `full_at` references on, linear below.
-    References { full_at: u32 },
-    /// 10 from `full_at` user-interface languages on, linear below.
-    Languages { full_at: u32 },
-    /// 10 from `full_at` interfaces on, linear below.
-    Interfaces { full_at: u32 },
+    /// The share of the needed user-interface languages (BCP 47) the tool offers, times 10:
+    /// what counts is the need, not how many languages a tool has.
+    Languages { tags: Vec<String> },
+    /// The share of the needed interfaces the tool implements, times 10: named interfaces of
+    /// the catalogue and interface kinds (any OpenID Connect login, any Open311 API …).
+    Interfaces {
+        #[serde(default)]
+        slugs: Vec<String>,
+        #[serde(default)]
+        kinds: Vec<InterfaceKind>,
+    },
+}
+
+/// A suitability requirement (Eignungskriterium) on the vendor or the tool's track record:
+/// met or not, never weighted. Procurement keeps suitability apart from the award criteria
+/// (UfAB: Eignung is checked before, and independently of, the Zuschlag), so references and
+/// certificates never add points.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "suitability", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Suitability {
+    /// At least this many users the catalogue's sources name.
+    References { at_least: u32 },
+    /// A certificate whose name contains this text (case-insensitive), e.g. "ISO/IEC 27001".
+    Certification { name: String },
 }
 
 // No deny_unknown_fields here: serde does not combine it with `flatten`; the flattened `Rule`
@@ -147,9 +165,12 @@ pub struct Profile {
     /// Knock-out criteria (Ausschlusskriterien).
     #[serde(default)]
     pub must: Vec<Criterion>,
-    /// Weighted criteria (Bewertungskriterien).
+    /// Weighted criteria (Bewertungskriterien, the award part).
     #[serde(default)]
     pub should: Vec<Weighted>,
+    /// Suitability requirements (Eignungskriterien), checked apart from the award.
+    #[serde(default)]
+    pub suitability: Vec<Suitability>,
     #[serde(default)]
     pub context: Context,
     #[serde(default)]
@@ -172,7 +193,7 @@ impl Profile {
     pub fn check(&self, catalogue: &mitsprache_catalogue::Catalogue) -> Vec<ProfileError> {
         let mut errors = Vec::new();
         let mut err = |field: String, message: &str| errors.push(ProfileError { field, message: message.to_owned() });
-        if self.must.len() + self.should.len() > Self::MAX_CRITERIA {
+        if self.must.len() + self.should.len() + self.suitability.len() > Self::MAX_CRITERIA {
             err("must".into(), "at most 100 criteria");
         }
         if !(1..=Self::MAX_YEARS).contains(&self.context.years) {
@@ -212,17 +233,37 @@ impl Profile {
             if w.weight > 1000 {
                 err(format!("should[{i}].weight"), "at most 1000 weight points");
             }
-            let bad = match &w.rule {
-                Rule::LowTrainingEffort { zero_at_hours: x } | Rule::LowCost { zero_at_eur: x } => {
-                    !(x.is_finite() && *x > 0.0)
+            match &w.rule {
+                Rule::LowTrainingEffort { zero_at_hours: x } | Rule::LowCost { zero_at_eur: x }
+                    if !(x.is_finite() && *x > 0.0) =>
+                {
+                    err(format!("should[{i}]"), "the rule's threshold must be greater than 0")
                 }
-                Rule::References { full_at } | Rule::Languages { full_at } | Rule::Interfaces { full_at } => {
-                    *full_at == 0
+                Rule::Languages { tags } if tags.is_empty() => {
+                    err(format!("should[{i}].tags"), "name at least one language")
                 }
-                Rule::Meets { .. } => false,
-            };
-            if bad {
-                err(format!("should[{i}]"), "the rule's threshold must be greater than 0");
+                Rule::Interfaces { slugs, kinds } if slugs.is_empty() && kinds.is_empty() => {
+                    err(format!("should[{i}]"), "name at least one interface or interface kind")
+                }
+                Rule::Interfaces { slugs, .. } => {
+                    for (j, slug) in slugs.iter().enumerate() {
+                        if catalogue.interface(slug).is_none() {
+                            err(format!("should[{i}].slugs[{j}]"), "is not an interface of the catalogue");
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (i, s) in self.suitability.iter().enumerate() {
+            match s {
+                Suitability::References { at_least } if *at_least == 0 || *at_least > 1000 => {
+                    err(format!("suitability[{i}].at_least"), "must be from 1 to 1000")
+                }
+                Suitability::Certification { name } if name.trim().is_empty() || name.chars().count() > 100 => {
+                    err(format!("suitability[{i}].name"), "must be 1 to 100 characters")
+                }
+                _ => {}
             }
         }
         errors

@@ -191,9 +191,11 @@ pub fn profile(catalogue: &Catalogue, musts: usize, shoulds: usize, seed: u64, u
     let rules = [
         Rule::LowTrainingEffort { zero_at_hours: 80.0 },
         Rule::LowCost { zero_at_eur: 100_000.0 },
-        Rule::References { full_at: 5 },
-        Rule::Languages { full_at: 5 },
-        Rule::Interfaces { full_at: 4 },
+        Rule::Languages { tags: vec!["de".into(), "en".into(), "tr".into()] },
+        Rule::Interfaces {
+            slugs: catalogue.interfaces().iter().take(2).map(|i| i.slug.to_string()).collect(),
+            kinds: vec![mitsprache_catalogue::InterfaceKind::LoginOidc],
+        },
     ];
     let should = (0..shoulds)
         .map(|i| Weighted {
@@ -205,5 +207,10 @@ pub fn profile(catalogue: &Catalogue, musts: usize, shoulds: usize, seed: u64, u
             },
         })
         .collect();
-    Profile { must, should, context: Context::default(), unknown }
+    let suitability = match rng.below(3) {
+        0 => Vec::new(),
+        1 => vec![crate::Suitability::References { at_least: 1 + rng.below(4) as u32 }],
+        _ => vec![crate::Suitability::Certification { name: "ISO".into() }],
+    };
+    Profile { must, should, suitability, context: Context::default(), unknown }
 }

@@ -274,7 +274,7 @@ fn explain(
         })
         .collect();
     for &i in &c.members {
-        to_check.extend(crate::assess(profile, catalogue, described, &tools[i]).to_check(profile.unknown));
+        to_check.extend(crate::assess(profile, catalogue, described, &tools[i]).to_check(profile));
     }
     let coverage = required
         .iter()

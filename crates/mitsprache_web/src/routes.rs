@@ -112,6 +112,8 @@ pub fn router(state: AppState) -> Router {
     // the spreadsheet or script that fetches it.
     let api_router = api_router
         .route("/marktplatz/assistent/bewertungsmatrix.csv", get(pages::assistant::matrix_csv))
+        .route("/marktplatz/assistent/leistungsbeschreibung.md", get(pages::assistant::requirements_md))
+        .route("/marktplatz/assistent/markterkundung.txt", get(pages::assistant::enquiry_txt))
         .route(
             "/api/openapi.json",
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], openapi_json.clone()) }),

@@ -39,6 +39,7 @@ macro_rules! on_both_backends {
 
 on_both_backends! {
     accounts::the_last_admin_keeps_the_role,
+    matching::the_evaluation_matrix_rows_match_the_page,
     accounts::an_address_an_older_rule_accepted_can_still_log_in,
     api::health_check_answers_once_the_hub_serves,
     api::a_first_start_loads_the_bundled_catalogue,

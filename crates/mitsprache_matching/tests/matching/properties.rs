@@ -28,6 +28,10 @@ fn run_all(profile: &Profile, catalogue: &Catalogue) -> mitsprache_matching::Mat
     run_with(profile, catalogue, &MatchIndex::new(catalogue), Limits::ALL)
 }
 
+fn function_criteria(profile: &Profile) -> Vec<usize> {
+    profile.must.iter().enumerate().filter(|(_, c)| matches!(c, Criterion::Function { .. })).map(|(i, _)| i).collect()
+}
+
 fn tool<'a>(catalogue: &'a Catalogue, slug: &str) -> &'a Tool {
     catalogue.tool(slug).unwrap()
 }
@@ -65,7 +69,15 @@ proptest! {
         let (catalogue, profile) = setup(25, seed, musts, check);
         let result = run_all(&profile, &catalogue);
         prop_assume!(result.ranked.is_empty());
-        prop_assert!(!result.relaxations.is_empty());
+        let functions: Vec<usize> = function_criteria(&profile);
+        if result.relaxations.is_empty() {
+            // Only when every tool lacks a required function: that is never relaxed.
+            for t in catalogue.tools() {
+                let c = costs(t, profile.context.years);
+                let lacks = functions.iter().any(|&i| evaluate(&profile.must[i], t, &catalogue, &c).0 != Verdict::Met);
+                prop_assert!(lacks, "{} fails only other knock-outs, yet no relaxation is offered", t.slug);
+            }
+        }
         let without = |relax: &[usize]| {
             let mut p = profile.clone();
             p.must = profile.must.iter().enumerate().filter(|(i, _)| !relax.contains(i)).map(|(_, c)| c.clone()).collect();
@@ -81,6 +93,60 @@ proptest! {
                 prop_assert!(without(&smaller).is_empty(), "{:?} is not minimal: {:?} suffices", r.relax, smaller);
             }
         }
+    }
+
+    #[test]
+    fn a_relaxation_never_drops_a_required_function(seed in any::<u64>(), musts in 2usize..7, functions in 1usize..4, check in any::<bool>()) {
+        let (catalogue, mut profile) = setup(30, seed, musts, check);
+        let keys: Vec<String> = catalogue.taxonomy.functions.iter().map(|t| t.key.clone()).collect();
+        for i in 0..functions {
+            profile.must.push(Criterion::Function { key: keys[(seed as usize + i * 3) % keys.len()].clone() });
+        }
+        let result = run_all(&profile, &catalogue);
+        let required = function_criteria(&profile);
+        for r in &result.relaxations {
+            prop_assert!(r.relax.iter().all(|i| !required.contains(i)), "{:?} relaxes a required function", r.relax);
+            for admitted in &r.admits {
+                let t = tool(&catalogue, admitted);
+                for &i in &required {
+                    let Criterion::Function { key } = &profile.must[i] else { unreachable!() };
+                    prop_assert!(t.functions.values.contains(key), "{admitted} lacks {key}");
+                }
+            }
+        }
+        for m in &result.missing_functions {
+            prop_assert!(catalogue.tools().iter().all(|t| !t.functions.values.contains(&m.function)));
+        }
+    }
+
+    #[test]
+    fn references_never_enter_the_award_score(seed in any::<u64>(), musts in 0usize..3, check in any::<bool>(), extra in 0usize..5) {
+        // Suitability (references, certificates) is checked apart from the award: changing a
+        // tool's references changes neither its points nor whether it is ranked.
+        let (catalogue, profile) = setup(30, seed, musts, check);
+        let before = run_all(&profile, &catalogue);
+        let tools: Vec<Tool> = catalogue
+            .tools()
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let mut t = t.clone();
+                if i % 2 == 0 {
+                    t.references.clear();
+                } else if let Some(r) = t.references.first().cloned() {
+                    t.references.extend(std::iter::repeat_n(r, extra));
+                }
+                t
+            })
+            .collect();
+        let changed = Catalogue::new(catalogue.revision, catalogue.taxonomy.clone(), tools, catalogue.interfaces().to_vec());
+        let after = run_all(&profile, &changed);
+        let points = |r: &mitsprache_matching::MatchResult| {
+            let mut p: Vec<(String, u64)> = r.ranked.iter().map(|t| (t.tool.clone(), (t.points * 10.0).round() as u64)).collect();
+            p.sort();
+            p
+        };
+        prop_assert_eq!(points(&before), points(&after));
     }
 
     #[test]

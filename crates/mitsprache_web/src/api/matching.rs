@@ -5,14 +5,16 @@ use crate::error::{Problem, WebError};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use mitsprache_hub::catalogue::check_profile;
-use mitsprache_matching::{Limits, MatchResult, Profile, run_with};
+use mitsprache_matching::{Limits, MatchResult, Profile};
 
-/// Ranks the catalogue's tools against a requirement profile (UfAB-style: knock-outs, weight
-/// points, scores 0–10, performance/price ratio), explains every score, lists excluded tools with
-/// their reasons, the smallest relaxations when nothing fits, and toolkits that together cover
-/// the required functions. The best 20 ranked and the first 20 excluded tools are spelled out;
-/// `total_ranked` and `total_excluded` count all.
+/// Ranks the catalogue's tools against a requirement profile as a market survey: knock-outs, the
+/// award part UfAB-style (weight points, scores 0–10, performance/price ratio), suitability
+/// (references, certificates) apart from it and never scored. Explains every score, lists the
+/// excluded tools with their reasons, the smallest relaxations when nothing fits (never a
+/// required function), required functions no tool offers, weights on criteria no tool has data
+/// for, toolkits that together cover the required functions, and per vendor the open questions.
+/// The best 20 ranked and the first 20 excluded tools are spelled out; `total_ranked` and
+/// `total_excluded` count all.
 #[utoipa::path(post, path = "/api/v1/matching", tag = "matching", request_body = Profile,
     responses(
         (status = 200, description = "The result", body = MatchResult),
@@ -25,7 +27,5 @@ pub async fn post_matching(
     State(state): State<AppState>,
     ApiJson(profile): ApiJson<Profile>,
 ) -> Result<Json<MatchResult>, WebError> {
-    let (catalogue, index) = state.hub().matching();
-    check_profile(&profile, &catalogue)?;
-    Ok(Json(run_with(&profile, &catalogue, &index, Limits::default())))
+    Ok(Json(state.hub().run_matching(&profile, Limits::default())?.1))
 }

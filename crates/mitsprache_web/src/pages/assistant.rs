@@ -13,12 +13,12 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use mitsprache_catalogue::{Catalogue, InterfaceKind, WcagLevel};
-use mitsprache_domain::iso_date;
+use mitsprache_domain::{Locale, iso_date};
 use mitsprache_hub::Error;
-use mitsprache_hub::catalogue::check_profile;
 use mitsprache_i18n::Messages;
 use mitsprache_matching::{
-    Context, Criterion, Limits, MatchResult, Profile, Rule, UnknownPolicy, Weighted, describe, run_with,
+    Context, Criterion, KnockOut, Limits, MatchResult, Profile, Rule, Suitability, UnknownPolicy, Verdict, Weighted,
+    describe, describe_suitability, documents,
 };
 
 /// The page explains every tool of a municipal-sized catalogue; the CSV has them all.
@@ -28,24 +28,28 @@ const PAGE_LIMITS: Limits = Limits { ranked: 100, excluded: 100 };
 const FLAGS: [&str; 7] =
     ["open-source", "self-hosted", "saas", "hosted-in-germany", "processor-agreement", "multi-tenancy", "oidc-login"];
 /// Weighted criteria of the form: (parameter, default weight points).
-const WEIGHTS: [(&str, u32); 7] = [
+const WEIGHTS: [(&str, u32); 6] = [
     ("w_functions", 10),
     ("w_process", 10),
     ("w_training", 20),
     ("w_cost", 30),
-    ("w_references", 10),
     ("w_languages", 10),
     ("w_interfaces", 10),
 ];
-const LANGUAGES: [&str; 8] = ["de", "en", "fr", "tr", "ar", "uk", "pl", "es"];
+/// At most this many languages or interfaces per list of the form.
+const MAX_LIST: usize = 30;
 
 /// The form's state, parsed from the query string with defaults.
 pub struct Form {
     pub functions: Vec<(String, String)>, // (key, "must" | "should")
     pub flags: Vec<String>,
     pub accessibility: Option<WcagLevel>,
+    /// Interfaces that are a must, and interfaces that bring points.
     pub interfaces: Vec<String>,
-    pub language: Option<String>,
+    pub interfaces_should: Vec<String>,
+    /// Languages that are a must, and languages that bring points.
+    pub languages: Vec<String>,
+    pub languages_should: Vec<String>,
     pub process_types: Vec<String>,
     pub max_one_time: Option<f64>,
     pub max_yearly: Option<f64>,
@@ -54,6 +58,8 @@ pub struct Form {
     pub inhabitants: Option<u64>,
     pub administrators: u32,
     pub moderators: u32,
+    pub min_references: Option<u32>,
+    pub certification: Option<String>,
     pub unknown: UnknownPolicy,
     pub weights: Vec<(&'static str, u32)>,
     pub run: bool,
@@ -80,6 +86,13 @@ fn number<T: std::str::FromStr>(pairs: &[(String, String)], name: &str, max: f64
     }
 }
 
+/// The shape of a BCP 47 language tag (the same rule the catalogue's validation applies).
+fn is_language_tag(tag: &str) -> bool {
+    (2..=3).contains(&tag.split('-').next().map_or(0, str::len))
+        && tag.len() <= 35
+        && tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
 impl Form {
     pub fn parse(pairs: &[(String, String)], catalogue: &Catalogue) -> Result<Form, Error> {
         let mut functions = Vec::new();
@@ -90,15 +103,19 @@ impl Form {
                 Some(_) => return Err(invalid(&format!("f.{}", t.key), "must be none, should or must")),
             }
         }
-        let many = |name: &str| -> Vec<String> {
-            pairs
-                .iter()
-                .filter(|(k, _)| k == name)
-                .map(|(_, v)| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-                .collect()
+        let many = |name: &str| -> Result<Vec<String>, Error> {
+            let mut out: Vec<String> = Vec::new();
+            for v in pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty()) {
+                if !out.iter().any(|o| o == v) {
+                    out.push(v.to_owned());
+                }
+            }
+            if out.len() > MAX_LIST {
+                return Err(invalid(name, &format!("at most {MAX_LIST} values")));
+            }
+            Ok(out)
         };
-        let flags = many("must");
+        let flags = many("must")?;
         if let Some(f) = flags.iter().find(|f| !FLAGS.contains(&f.as_str())) {
             return Err(invalid("must", &format!("`{f}` is not a requirement of the form")));
         }
@@ -109,9 +126,12 @@ impl Form {
             Some("AAA") => Some(WcagLevel::AAA),
             Some(_) => return Err(invalid("accessibility", "must be A, AA or AAA")),
         };
-        let language = one(pairs, "language").map(str::to_owned);
-        if language.as_deref().is_some_and(|l| !LANGUAGES.contains(&l)) {
-            return Err(invalid("language", "is not a language the form offers"));
+        let languages = many("language")?;
+        let languages_should = many("languages_should")?;
+        for (name, list) in [("language", &languages), ("languages_should", &languages_should)] {
+            if let Some(bad) = list.iter().find(|t| !is_language_tag(t)) {
+                return Err(invalid(name, &format!("`{bad}` is not a language tag")));
+            }
         }
         let unknown = match one(pairs, "unknown") {
             None | Some("fail") => UnknownPolicy::Fail,
@@ -122,13 +142,16 @@ impl Form {
         for (name, default) in WEIGHTS {
             weights.push((name, number::<u32>(pairs, name, 100.0)?.unwrap_or(default)));
         }
+        let certification = one(pairs, "certification").map(|c| c.chars().take(100).collect::<String>());
         Ok(Form {
             functions,
             flags,
             accessibility,
-            interfaces: many("interfaces"),
-            language,
-            process_types: many("process_types"),
+            interfaces: many("interfaces")?,
+            interfaces_should: many("interfaces_should")?,
+            languages,
+            languages_should,
+            process_types: many("process_types")?,
             max_one_time: number(pairs, "max_one_time", 1e9)?,
             max_yearly: number(pairs, "max_yearly", 1e9)?,
             max_total: number(pairs, "max_total", 1e10)?,
@@ -136,6 +159,8 @@ impl Form {
             inhabitants: number(pairs, "inhabitants", 1e8)?,
             administrators: number(pairs, "administrators", 10_000.0)?.unwrap_or(1),
             moderators: number(pairs, "moderators", 10_000.0)?.unwrap_or(1),
+            min_references: number::<u32>(pairs, "min_references", 1000.0)?.filter(|n| *n > 0),
+            certification,
             unknown,
             weights,
             run: one(pairs, "run").is_some(),
@@ -168,9 +193,7 @@ impl Form {
             must.push(Criterion::AccessibilityAtLeast { level });
         }
         must.extend(self.interfaces.iter().map(|s| Criterion::Interface { slug: s.clone() }));
-        if let Some(tag) = &self.language {
-            must.push(Criterion::Language { tag: tag.clone() });
-        }
+        must.extend(self.languages.iter().map(|tag| Criterion::Language { tag: tag.clone() }));
         if let Some(eur) = self.max_one_time {
             must.push(Criterion::MaxOneTimeCost { eur });
         }
@@ -197,12 +220,27 @@ impl Form {
             self.weight("w_cost"),
             Rule::LowCost { zero_at_eur: self.max_total.filter(|x| *x > 0.0).unwrap_or(100_000.0) },
         );
-        add(self.weight("w_references"), Rule::References { full_at: 5 });
-        add(self.weight("w_languages"), Rule::Languages { full_at: 5 });
-        add(self.weight("w_interfaces"), Rule::Interfaces { full_at: 5 });
+        // Languages and interfaces score the stated need, not how many a tool has.
+        if !self.languages_should.is_empty() {
+            add(self.weight("w_languages"), Rule::Languages { tags: self.languages_should.clone() });
+        }
+        if !self.interfaces_should.is_empty() {
+            add(
+                self.weight("w_interfaces"),
+                Rule::Interfaces { slugs: self.interfaces_should.clone(), kinds: Vec::new() },
+            );
+        }
+        let mut suitability = Vec::new();
+        if let Some(at_least) = self.min_references {
+            suitability.push(Suitability::References { at_least });
+        }
+        if let Some(name) = &self.certification {
+            suitability.push(Suitability::Certification { name: name.clone() });
+        }
         Profile {
             must,
             should,
+            suitability,
             context: Context {
                 inhabitants: self.inhabitants,
                 years: self.years,
@@ -236,18 +274,22 @@ pub struct WeightField {
 
 pub struct MatrixRow {
     pub label: String,
-    pub weight: u32,
+    /// Weight points; none for knock-out and suitability rows.
+    pub weight: Option<u32>,
     pub cells: Vec<String>,
 }
 
 pub struct RankedView {
     pub slug: String,
     pub name: String,
+    pub vendor: String,
     pub points: String,
     pub cost: Value,
     pub ratio: Value,
     pub equivalent: bool,
     pub reasons: Vec<String>,
+    pub suitability: Vec<String>,
+    pub assumptions: Vec<String>,
     pub to_check: Vec<String>,
 }
 
@@ -270,11 +312,24 @@ pub struct ToolkitView {
     pub hub_login: String,
 }
 
+pub struct QuestionsView {
+    pub name: String,
+    pub vendor: String,
+    pub contact: Option<String>,
+    pub questions: Vec<String>,
+    pub enquiry_url: String,
+    pub enquiry_label: String,
+}
+
 pub struct ResultView {
+    pub summary: String,
     pub date: String,
     pub revision: i64,
     pub max_points: String,
     pub must: Vec<String>,
+    pub suitability: Vec<String>,
+    pub missing_functions: Vec<String>,
+    pub no_data: Vec<String>,
     pub context: Vec<(String, String)>,
     pub matrix_tools: Vec<String>,
     pub matrix: Vec<MatrixRow>,
@@ -283,7 +338,9 @@ pub struct ResultView {
     pub excluded: Vec<ExcludedView>,
     pub relaxations: Vec<RelaxationView>,
     pub toolkits: Vec<ToolkitView>,
+    pub questions: Vec<QuestionsView>,
     pub csv_url: String,
+    pub draft_url: String,
     pub share_url: String,
 }
 
@@ -295,24 +352,32 @@ pub struct AssistantPage {
     pub flags: Vec<Choice>,
     pub accessibility: Vec<Choice>,
     pub interfaces: Vec<Choice>,
+    pub interfaces_should: Vec<Choice>,
     pub languages: Vec<Choice>,
+    pub languages_should: Vec<Choice>,
     pub process_types: Vec<Choice>,
     pub unknown: Vec<Choice>,
     pub numbers: Vec<(&'static str, String, String)>,
+    pub min_references: String,
+    pub certification: String,
     pub weights: Vec<WeightField>,
     pub result: Option<ResultView>,
 }
 
 /// A weighted criterion in words, for the matrix on the page and the CSV header.
-fn rule_label(w: &Weighted, catalogue: &Catalogue, t: &Messages) -> String {
-    match &w.rule {
-        Rule::Meets { criterion } => describe(criterion, catalogue).get(t.locale()).to_owned(),
-        Rule::LowTrainingEffort { .. } => t.get("assistant.w_training").to_owned(),
-        Rule::LowCost { .. } => t.get("assistant.w_cost").to_owned(),
-        Rule::References { .. } => t.get("assistant.w_references").to_owned(),
-        Rule::Languages { .. } => t.get("assistant.w_languages").to_owned(),
-        Rule::Interfaces { .. } => t.get("assistant.w_interfaces").to_owned(),
-    }
+fn rule_label(w: &Weighted, catalogue: &Catalogue, locale: Locale) -> String {
+    mitsprache_matching::describe_rule(&w.rule, catalogue).get(locale).to_owned()
+}
+
+/// A knock-out's state in one word: the same on the page and in the CSV.
+fn verdict_text(t: &Messages, k: &KnockOut) -> String {
+    t.get(match (k.verdict, k.assumed) {
+        (Verdict::Met, _) => "verdict.met",
+        (Verdict::NotMet, _) => "verdict.not-met",
+        (Verdict::Unknown, true) => "verdict.assumed",
+        (Verdict::Unknown, false) => "verdict.unknown",
+    })
+    .to_owned()
 }
 
 /// Columns of the matrix on the page; the CSV has all ranked tools.
@@ -320,6 +385,28 @@ const MATRIX_COLUMNS: usize = 5;
 
 fn num(x: f64) -> String {
     if (x - x.round()).abs() < 1e-9 { format!("{}", x.round() as i64) } else { format!("{x:.1}") }
+}
+
+/// The languages the catalogue's tools offer, as choices: the five offered most first, then
+/// the rest by name in the page language.
+fn language_choices(catalogue: &Catalogue, locale: Locale, selected: &[String]) -> Vec<Choice> {
+    let mut counts: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for tool in catalogue.tools() {
+        for tag in tool.languages.as_option().map_or(&[][..], |l| &l.values[..]) {
+            *counts.entry(tag.clone()).or_default() += 1;
+        }
+    }
+    for tag in selected {
+        counts.entry(tag.clone()).or_default();
+    }
+    let mut by_count: Vec<(&String, &usize)> = counts.iter().collect();
+    by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let common: Vec<&str> = by_count.iter().take(5).map(|(t, _)| t.as_str()).collect();
+    let mut tags: Vec<String> = counts.keys().cloned().collect();
+    mitsprache_i18n::sort_languages(locale, &mut tags, &common);
+    tags.into_iter()
+        .map(|tag| Choice { label: view::language_name(locale, &tag), checked: selected.contains(&tag), value: tag })
+        .collect()
 }
 
 fn result_view(
@@ -333,7 +420,6 @@ fn result_view(
 ) -> ResultView {
     let (t, locale) = (ctx.t, ctx.locale);
     let name_of = |slug: &str| catalogue.tool(slug).map_or(slug.to_owned(), |x| x.name.clone());
-    let rule_label = |w: &Weighted| rule_label(w, catalogue, t);
     let shown: Vec<&mitsprache_matching::RankedTool> = result.ranked.iter().take(MATRIX_COLUMNS).collect();
     let query = params::pairs(raw).into_iter().filter(|(k, _)| k != "lang").collect::<Vec<_>>();
     let mut context = vec![(t.get("assistant.years").to_owned(), form.years.to_string())];
@@ -347,26 +433,47 @@ fn result_view(
         t.get(&format!("assistant.unknown.{}", if form.unknown == UnknownPolicy::Check { "check" } else { "fail" }))
             .to_owned(),
     ));
+    let mut matrix: Vec<MatrixRow> = profile
+        .must
+        .iter()
+        .enumerate()
+        .map(|(i, c)| MatrixRow {
+            label: format!("{}: {}", t.get("assistant.must-short"), describe(c, catalogue).get(locale)),
+            weight: None,
+            cells: shown.iter().map(|r| verdict_text(t, &r.knockouts[i])).collect(),
+        })
+        .collect();
+    matrix.extend(profile.should.iter().enumerate().map(|(i, w)| {
+        MatrixRow {
+            label: rule_label(w, catalogue, locale),
+            weight: Some(w.weight),
+            cells: shown
+                .iter()
+                .map(|r| format!("{} × {} = {}", num(r.criteria[i].score), w.weight, num(r.criteria[i].points)))
+                .collect(),
+        }
+    }));
+    let with_query = |path: &str, extra: &[(&str, &str)]| {
+        let mut q = query.clone();
+        q.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        view::url(path, &q)
+    };
     ResultView {
+        summary: result.summary.get(locale).to_owned(),
         date: view::date(locale, state.hub().now().date()),
         revision: result.catalogue_revision,
         max_points: num(result.max_points),
         must: profile.must.iter().map(|c| describe(c, catalogue).get(locale).to_owned()).collect(),
+        suitability: profile.suitability.iter().map(|s| describe_suitability(s).get(locale).to_owned()).collect(),
+        missing_functions: result.missing_functions.iter().map(|m| m.label.get(locale).to_owned()).collect(),
+        no_data: result
+            .no_data
+            .iter()
+            .map(|n| t.fmt("assistant.no-data", &[("criterion", &n.label.get(locale)), ("weight", &n.weight)]))
+            .collect(),
         context,
         matrix_tools: shown.iter().map(|r| r.name.clone()).collect(),
-        matrix: profile
-            .should
-            .iter()
-            .enumerate()
-            .map(|(i, w)| MatrixRow {
-                label: rule_label(w),
-                weight: w.weight,
-                cells: shown
-                    .iter()
-                    .map(|r| format!("{} × {} = {}", num(r.criteria[i].score), w.weight, num(r.criteria[i].points)))
-                    .collect(),
-            })
-            .collect(),
+        matrix,
         matrix_totals: shown.iter().map(|r| num(r.points)).collect(),
         ranked: result
             .ranked
@@ -374,11 +481,14 @@ fn result_view(
             .map(|r| RankedView {
                 slug: r.tool.clone(),
                 name: r.name.clone(),
+                vendor: r.vendor.clone(),
                 points: num(r.points),
                 cost: r.total_cost_eur.map_or_else(|| Value::unknown(t), |c| Value::text(locale.format_eur(c))),
                 ratio: r.ratio.map_or_else(|| Value::unknown(t), |x| Value::text(format!("{x:.2}"))),
                 equivalent: r.equivalent,
                 reasons: r.criteria.iter().map(|c| c.explanation.get(locale).to_owned()).collect(),
+                suitability: r.suitability.iter().map(|s| s.explanation.get(locale).to_owned()).collect(),
+                assumptions: r.assumptions.iter().map(|a| a.get(locale).to_owned()).collect(),
                 to_check: r.to_check.iter().map(|c| c.get(locale).to_owned()).collect(),
             })
             .collect(),
@@ -419,8 +529,21 @@ fn result_view(
                 hub_login: t.fmt("assistant.hub-login", &[("count", &k.hub_login), ("members", &k.members.len())]),
             })
             .collect(),
-        csv_url: view::url("/marktplatz/assistent/bewertungsmatrix.csv", &query),
-        share_url: view::url("/marktplatz/assistent", &query),
+        questions: result
+            .questions
+            .iter()
+            .map(|q| QuestionsView {
+                name: q.name.clone(),
+                vendor: q.vendor.clone(),
+                contact: q.contact.clone(),
+                questions: q.questions.iter().map(|x| x.get(locale).to_owned()).collect(),
+                enquiry_url: with_query("/marktplatz/assistent/markterkundung.txt", &[("werkzeug", &q.tool)]),
+                enquiry_label: t.fmt("assistant.enquiry", &[("vendor", &q.vendor)]),
+            })
+            .collect(),
+        csv_url: with_query("/marktplatz/assistent/bewertungsmatrix.csv", &[]),
+        draft_url: with_query("/marktplatz/assistent/leistungsbeschreibung.md", &[]),
+        share_url: with_query("/marktplatz/assistent", &[]),
     }
 }
 
@@ -434,16 +557,15 @@ pub async fn assistant_page(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
     let path = "/marktplatz/assistent";
-    let (catalogue, index) = state.hub().matching();
+    let catalogue = state.hub().catalogue();
     let pairs = params::pairs(raw.as_deref());
     let form = Form::parse(&pairs, &catalogue)?;
     let ctx = Ctx::new(&lang, path, raw.as_deref());
     let (t, locale) = (ctx.t, ctx.locale);
     let result = if form.run {
         let profile = form.profile();
-        check_profile(&profile, &catalogue)?;
-        let result = run_with(&profile, &catalogue, &index, PAGE_LIMITS);
-        Some(result_view(&ctx, &state, &catalogue, &form, &profile, &result, raw.as_deref()))
+        let (ran_on, result) = state.hub().run_matching(&profile, PAGE_LIMITS)?;
+        Some(result_view(&ctx, &state, &ran_on, &form, &profile, &result, raw.as_deref()))
     } else {
         None
     };
@@ -467,6 +589,11 @@ pub async fn assistant_page(
                 .collect(),
         })
         .collect();
+    let interface_choices = |selected: &[String]| {
+        choices(catalogue.interfaces().iter().map(|i| (i.slug.to_string(), i.name.clone())), |v| {
+            selected.iter().any(|i| i == v)
+        })
+    };
     let page = AssistantPage {
         functions,
         flags: choices(
@@ -479,14 +606,10 @@ pub async fn assistant_page(
                 .map(|(v, l)| (v.to_owned(), l)),
             |v| form.accessibility.map_or(v.is_empty(), |l| l.key() == v),
         ),
-        interfaces: choices(catalogue.interfaces().iter().map(|i| (i.slug.to_string(), i.name.clone())), |v| {
-            form.interfaces.iter().any(|i| i == v)
-        }),
-        languages: choices(
-            std::iter::once((String::new(), t.get("assistant.language.any").to_owned()))
-                .chain(LANGUAGES.iter().map(|l| ((*l).to_owned(), view::language_name(locale, l)))),
-            |v| form.language.as_deref().unwrap_or("") == v,
-        ),
+        interfaces: interface_choices(&form.interfaces),
+        interfaces_should: interface_choices(&form.interfaces_should),
+        languages: language_choices(&catalogue, locale, &form.languages),
+        languages_should: language_choices(&catalogue, locale, &form.languages_should),
         process_types: choices(
             catalogue.taxonomy.process_types.iter().map(|p| (p.key.clone(), p.label.get(locale).to_owned())),
             |v| form.process_types.iter().any(|p| p == v),
@@ -512,6 +635,8 @@ pub async fn assistant_page(
             ("administrators", t.get("assistant.administrators").to_owned(), form.administrators.to_string()),
             ("moderators", t.get("assistant.moderators").to_owned(), form.moderators.to_string()),
         ],
+        min_references: form.min_references.map(|n| n.to_string()).unwrap_or_default(),
+        certification: form.certification.clone().unwrap_or_default(),
         weights: form
             .weights
             .iter()
@@ -527,84 +652,144 @@ pub async fn assistant_page(
     Ok(render(&page, &lang, StatusCode::OK))
 }
 
+/// A text download: UTF-8, as an attachment with a file name.
+fn download(content_type: &'static str, filename: &'static str, body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (header::CONTENT_DISPOSITION, HeaderValue::from_static(filename)),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The profile and its result for a download: the same query as the page.
+fn run_for_download(
+    state: &AppState,
+    raw: Option<&str>,
+) -> Result<(Profile, std::sync::Arc<Catalogue>, MatchResult), WebError> {
+    let catalogue = state.hub().catalogue();
+    let pairs = params::pairs(raw);
+    let profile = Form::parse(&pairs, &catalogue)?.profile();
+    let (ran_on, result) = state.hub().run_matching(&profile, Limits::ALL)?;
+    Ok((profile, ran_on, result))
+}
+
 /// The evaluation matrix as CSV (semicolon-separated, UTF-8 with BOM, as German spreadsheet
-/// programs open it), one row per ranked tool with every criterion's score and points, then the
-/// excluded tools with the knock-outs they failed.
+/// programs open it): one row per ranked tool, then the excluded ones, each with every
+/// knock-out's state, every weighted criterion's score (0–10) and points in columns of their
+/// own, the suitability checks, the assumptions and what to check with the vendor.
 pub async fn matrix_csv(
     State(state): State<AppState>,
     lang: Lang,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
-    let (catalogue, index) = state.hub().matching();
-    let pairs = params::pairs(raw.as_deref());
-    let profile = Form::parse(&pairs, &catalogue)?.profile();
-    check_profile(&profile, &catalogue)?;
-    let result = run_with(&profile, &catalogue, &index, Limits::ALL);
+    let (profile, catalogue, result) = run_for_download(&state, raw.as_deref())?;
     let t: &Messages = mitsprache_i18n::messages(lang.locale);
     let locale = lang.locale;
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    let mut header = vec![
-        t.get("csv.rank"),
-        t.get("csv.tool"),
-        t.get("csv.points"),
-        t.get("csv.max-points"),
-        t.get("csv.total-cost"),
-        t.get("csv.ratio"),
-        t.get("csv.equivalent"),
+    let mut header: Vec<String> = [
+        "csv.rank",
+        "csv.tool",
+        "csv.vendor",
+        "csv.points",
+        "csv.max-points",
+        "csv.total-cost",
+        "csv.ratio",
+        "csv.equivalent",
     ]
-    .into_iter()
-    .map(str::to_owned)
-    .collect::<Vec<_>>();
-    for w in &profile.should {
-        let label = rule_label(w, &catalogue, t);
-        header.push(format!("{label} ({} {})", w.weight, t.get("csv.weight")));
+    .iter()
+    .map(|k| t.get(k).to_owned())
+    .collect();
+    for c in &profile.must {
+        header.push(format!("{}: {}", t.get("assistant.must-short"), describe(c, &catalogue).get(locale)));
     }
-    rows.push(header);
+    for w in &profile.should {
+        let label = rule_label(w, &catalogue, locale);
+        header.push(format!("{label} – {}", t.get("csv.score")));
+        header.push(format!("{label} – {} (× {})", t.get("csv.points"), w.weight));
+    }
+    for s in &profile.suitability {
+        header.push(format!("{}: {}", t.get("csv.suitability"), describe_suitability(s).get(locale)));
+    }
+    header.extend(["csv.assumptions", "csv.to-check", "csv.reasons"].iter().map(|k| t.get(k).to_owned()));
+    let joined = |items: &[mitsprache_catalogue::LocalizedText]| {
+        items.iter().map(|x| x.get(locale).to_owned()).collect::<Vec<_>>().join(" | ")
+    };
+    let mut rows: Vec<Vec<String>> = vec![header];
     for r in &result.ranked {
         let mut row = vec![
             r.rank.to_string(),
             r.name.clone(),
+            r.vendor.clone(),
             num(r.points),
             num(result.max_points),
             r.total_cost_eur.map(num).unwrap_or_default(),
             r.ratio.map(|x| format!("{x:.2}")).unwrap_or_default(),
             t.get(if r.equivalent { "value.yes" } else { "value.no" }).to_owned(),
         ];
-        row.extend(r.criteria.iter().map(|c| format!("{}/10 = {}", num(c.score), num(c.points))));
+        row.extend(r.knockouts.iter().map(|k| verdict_text(t, k)));
+        for c in &r.criteria {
+            row.push(num(c.score));
+            row.push(num(c.points));
+        }
+        row.extend(
+            r.suitability.iter().map(|s| t.get(if s.met { "verdict.shown" } else { "verdict.to-prove" }).to_owned()),
+        );
+        row.push(joined(&r.assumptions));
+        row.push(joined(&r.to_check));
+        row.push(String::new());
         rows.push(row);
     }
     for x in &result.excluded {
-        rows.push(vec![
-            t.get("csv.excluded").to_owned(),
-            x.name.clone(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            x.failed.iter().map(|f| f.explanation.get(locale).to_owned()).collect::<Vec<_>>().join(" | "),
-        ]);
+        let mut row = vec![t.get("csv.excluded").to_owned(), x.name.clone(), x.vendor.clone()];
+        row.extend(std::iter::repeat_n(String::new(), 5));
+        row.extend(x.knockouts.iter().map(|k| verdict_text(t, k)));
+        row.extend(std::iter::repeat_n(String::new(), profile.should.len() * 2 + profile.suitability.len() + 2));
+        row.push(x.failed.iter().map(|f| f.explanation.get(locale).to_owned()).collect::<Vec<_>>().join(" | "));
+        rows.push(row);
     }
     let mut body = String::from('\u{feff}');
     body.push_str(&format!(
-        "# {} {} · {} {}\r\n",
+        "# {} {} · {} {} · {}\r\n",
         t.get("csv.date"),
         iso_date::format(state.hub().now().date()),
         t.get("csv.revision"),
-        result.catalogue_revision
+        result.catalogue_revision,
+        result.summary.get(locale)
     ));
     for row in rows {
         body.push_str(&row.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(";"));
         body.push_str("\r\n");
     }
-    Ok((
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8")),
-            (header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"bewertungsmatrix.csv\"")),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(download("text/csv; charset=utf-8", "attachment; filename=\"bewertungsmatrix.csv\"", body))
+}
+
+/// The profile as a draft list of requirements for a Leistungsbeschreibung (Markdown, German).
+pub async fn requirements_md(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, WebError> {
+    let catalogue = state.hub().catalogue();
+    let profile = Form::parse(&params::pairs(raw.as_deref()), &catalogue)?.profile();
+    mitsprache_hub::catalogue::check_profile(&profile, &catalogue)?;
+    let name = |tag: &str| view::language_name(Locale::De, tag);
+    let body = documents::requirements_draft(&profile, &catalogue, state.hub().now().date(), &name);
+    Ok(download("text/markdown; charset=utf-8", "attachment; filename=\"leistungsbeschreibung-entwurf.md\"", body))
+}
+
+/// The market-survey enquiry to the vendor of `werkzeug`: the facts the result assumed or
+/// lacked for that tool, as questions in the page language.
+pub async fn enquiry_txt(
+    State(state): State<AppState>,
+    lang: Lang,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
+    let pairs = params::pairs(raw.as_deref());
+    let slug = one(&pairs, "werkzeug").ok_or_else(|| invalid("werkzeug", "names the tool"))?.to_owned();
+    let (_, _, result) = run_for_download(&state, raw.as_deref())?;
+    let Some(questions) = result.questions.iter().find(|q| q.tool == slug) else {
+        return Err(WebError(Error::NotFound));
+    };
+    let body = documents::enquiry(questions, state.hub().now().date(), lang.locale);
+    Ok(download("text/plain; charset=utf-8", "attachment; filename=\"markterkundung.txt\"", body))
 }
 
 /// RFC 4180 quoting; a leading =, +, - or @ is prefixed so spreadsheets do not run it as a formula.
