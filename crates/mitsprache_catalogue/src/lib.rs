@@ -111,6 +111,41 @@ mod tests {
     }
 
     #[test]
+    fn a_query_without_umlauts_finds_the_words_with_them() {
+        let c = bundled();
+        assert_eq!(slugs(&c.search(&query("Buergerhaushalt"))), slugs(&c.search(&query("Bürgerhaushalt"))));
+        assert!(slugs(&c.search(&query("Maengelmelder"))).contains(&"maengelmelder".to_owned()));
+    }
+
+    #[test]
+    fn synonyms_of_the_field_find_each_other() {
+        let c = bundled();
+        let budget = slugs(&c.search(&query("Bürgerbudget")));
+        assert!(budget.contains(&"consul-democracy".to_owned()), "{budget:?}");
+        // "Mängelmelder" is also a kind of tool: it finds the defect-reporting tools.
+        let defects = slugs(&c.search(&query("Mängelmelder")));
+        assert!(
+            defects.contains(&"klarschiff".to_owned()) && defects.contains(&"fixmystreet".to_owned()),
+            "{defects:?}"
+        );
+        // "barrierefrei" finds the tools whose records state accessibility facts.
+        let accessible = slugs(&c.search(&query("barrierefrei")));
+        for t in c.tools().iter().filter(|t| t.accessibility.is_known()) {
+            assert!(accessible.contains(&t.slug.to_string()), "{} has accessibility facts", t.slug);
+        }
+    }
+
+    #[test]
+    fn a_search_that_finds_nothing_suggests_the_nearest_words() {
+        let c = bundled();
+        let r = c.search(&query("Umfrgen"));
+        assert_eq!(r.total, 0);
+        assert_eq!(r.suggestions, vec!["umfragen".to_owned()]);
+        assert!(!c.search(&query(&r.suggestions[0])).hits.is_empty());
+        assert!(c.search(&query("Quantenphysik")).suggestions.is_empty(), "nothing near: no suggestion");
+    }
+
+    #[test]
     fn a_part_of_a_compound_finds_the_compound() {
         let c = bundled();
         assert!(slugs(&c.search(&query("Mängel"))).contains(&"maengelmelder".to_owned()));

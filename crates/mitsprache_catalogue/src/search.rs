@@ -127,6 +127,8 @@ pub struct SearchResult<'a> {
     pub per_page: usize,
     pub hits: Vec<SearchHit<'a>>,
     pub facets: Facets<'a>,
+    /// When the text found nothing: queries with the nearest words of the catalogue.
+    pub suggestions: Vec<String>,
 }
 
 impl SearchResult<'_> {
@@ -189,6 +191,8 @@ struct Doc {
 pub(crate) struct SearchIndex {
     docs: Vec<Doc>,
     name_keys: Vec<String>,
+    /// (folded, as written) words to suggest when a search finds nothing.
+    vocabulary: Vec<(String, String)>,
 }
 
 const SEPARATOR: char = '\u{1}';
@@ -221,22 +225,48 @@ impl Analyzer {
     /// Both stems of a word, umlauts folded the way the German stemmer folds them, so that an
     /// English query "budgeting" and a German "Bürgerhaushalte" each find their own forms.
     fn stems(&self, word: &str) -> [String; 2] {
-        [fold(&self.de.stem(word)), fold(&self.en.stem(word))]
+        let word = word.to_lowercase();
+        [fold(&self.de.stem(&word)), fold(&self.en.stem(&word))]
     }
 }
 
+/// Folds umlauts and their spellings without them the same way: "Bürger", "Buerger" and
+/// "Burger" all become "burger", "Straße" and "Strasse" "strasse". Applied to indexed stems and
+/// query stems alike, so a query typed without umlauts finds the words with them.
 fn fold(s: &str) -> String {
-    s.chars()
-        .flat_map(|c| match c {
-            'ä' => ['a', '\0'],
-            'ö' => ['o', '\0'],
-            'ü' => ['u', '\0'],
-            'ß' => ['s', 's'],
-            c => [c, '\0'],
-        })
-        .filter(|c| *c != '\0')
-        .collect()
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            'ä' | 'á' | 'à' | 'â' => out.push('a'),
+            'ö' | 'ó' | 'ò' | 'ô' => out.push('o'),
+            'ü' | 'ú' | 'ù' | 'û' => out.push('u'),
+            'é' | 'è' | 'ê' => out.push('e'),
+            'ß' => out.push_str("ss"),
+            'a' | 'o' | 'u' if chars.peek() == Some(&'e') => {
+                out.push(c);
+                chars.next();
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
+
+/// Words of the field that mean the same to the people who search: a query word from a group
+/// also finds the others. Vocabulary, not facts: what administrations call the same thing.
+const SYNONYMS: &[&[&str]] = &[
+    &["bürgerhaushalt", "bürgerbudget", "beteiligungshaushalt", "budget", "budgeting"],
+    &["mängelmelder", "mängelmeldung", "schadensmelder", "anliegenmanagement", "defect", "mängel"],
+    &["beteiligungsportal", "beteiligungsplattform", "plattform", "portal", "platform"],
+    &["barrierefrei", "barrierefreiheit", "accessibility", "accessible", "bitv", "wcag"],
+    &["umfrage", "befragung", "fragebogen", "survey", "poll"],
+    &["abstimmung", "abstimmungen", "voting", "vote", "wahl"],
+    &["karte", "kartenbeitrag", "map", "geodaten"],
+    &["petition", "petitionen", "bürgerbegehren", "einwohnerantrag"],
+    &["bauleitplanung", "bebauungsplan", "flächennutzungsplan", "planning"],
+    &["dorfapp", "dorffunk", "gemeindeapp", "village"],
+];
 
 impl SearchIndex {
     pub(crate) fn build(taxonomy: &Taxonomy, tools: &[Tool], interfaces: &[Interface]) -> SearchIndex {
@@ -285,6 +315,12 @@ impl SearchIndex {
                 for r in &tool.references {
                     add(&r.name, 1.0);
                 }
+                // A tool with accessibility facts is found by the word people search for, even
+                // when its description does not use it ("barrierefrei" finds the facts).
+                if let Some(a) = tool.accessibility.as_option() {
+                    add("Barrierefreiheit accessibility", 2.0);
+                    add(&a.standard, 2.0);
+                }
                 let mut joined: [String; 4] = Default::default();
                 for (word, weight) in &words {
                     if let Some(level) = WEIGHTS.iter().position(|w| w == weight) {
@@ -296,13 +332,52 @@ impl SearchIndex {
             })
             .collect();
         let name_keys = tools.iter().map(|t| fold(&t.name.to_lowercase())).collect();
-        SearchIndex { docs, name_keys }
+        // Words people can be pointed to when a search finds nothing: names, labels and the
+        // words of the short descriptions, as they are written.
+        let mut vocabulary: Vec<String> = Vec::new();
+        let mut push = |text: &str| {
+            for w in Analyzer::words(text) {
+                if w.chars().count() >= 4 && !vocabulary.contains(&w) {
+                    vocabulary.push(w);
+                }
+            }
+        };
+        for t in &taxonomy.functions {
+            push(&t.label.de);
+            push(t.label.en.as_deref().unwrap_or_default());
+        }
+        for t in &taxonomy.process_types {
+            push(&t.label.de);
+        }
+        for tool in tools {
+            push(&tool.name);
+            push(&tool.short_description.de);
+        }
+        for group in SYNONYMS {
+            for w in *group {
+                push(w);
+            }
+        }
+        let vocabulary = vocabulary.into_iter().map(|w| (fold(&w), w)).collect();
+        SearchIndex { docs, name_keys, vocabulary }
+    }
+
+    /// The word of the vocabulary nearest to `word` (at most one edit per four letters), if any.
+    fn nearest(&self, word: &str) -> Option<&str> {
+        let folded = fold(word);
+        let allowed = (folded.chars().count() / 4).max(1);
+        self.vocabulary
+            .iter()
+            .map(|(f, w)| (edit_distance(&folded, f), w))
+            .filter(|(d, _)| *d > 0 && *d <= allowed)
+            .min_by(|a, b| a.0.cmp(&b.0).then(a.1.len().cmp(&b.1.len())).then(a.1.cmp(b.1)))
+            .map(|(_, w)| w.as_str())
     }
 
     /// Score of one tool for the query terms, or None when a term does not match. An exact
     /// stem counts its field weight; a stem inside a longer word (a compound, "haushalt" in
     /// "burgerhaushalt") counts half of it.
-    fn score(&self, doc: usize, terms: &[[String; 2]]) -> Option<f32> {
+    fn score(&self, doc: usize, terms: &[Vec<String>]) -> Option<f32> {
         let doc = &self.docs[doc];
         let mut total = 0.0;
         for stems in terms {
@@ -327,10 +402,65 @@ impl SearchIndex {
     }
 }
 
-pub(crate) fn run<'a>(catalogue: &'a Catalogue, query: &ToolQuery) -> SearchResult<'a> {
+/// The stems a query word stands for: its own, and those of its synonyms.
+fn term(word: &str) -> Vec<String> {
     let analyzer = &*ANALYZER;
-    let terms: Vec<[String; 2]> =
-        query.q.as_deref().map(|q| Analyzer::words(q).map(|w| analyzer.stems(&w)).collect()).unwrap_or_default();
+    let own = analyzer.stems(word);
+    let mut out: Vec<String> = own.to_vec();
+    for group in SYNONYMS {
+        if group.iter().any(|g| own.contains(&analyzer.stems(g)[0])) {
+            for g in *group {
+                out.extend(analyzer.stems(g));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn terms_of(q: &str) -> Vec<Vec<String>> {
+    Analyzer::words(q).map(|w| term(&w)).collect()
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            current.push((previous[j] + cost).min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+/// For a search that found nothing: the query with each word that matches no tool replaced by
+/// the nearest word of the catalogue's vocabulary, when that finds something.
+fn suggestions(catalogue: &Catalogue, q: &str) -> Vec<String> {
+    let index = &catalogue.index;
+    let words: Vec<String> = Analyzer::words(q).collect();
+    let matches_any = |terms: &[Vec<String>]| (0..index.docs.len()).any(|i| index.score(i, terms).is_some());
+    let mut replaced = words.clone();
+    let mut changed = false;
+    for (i, w) in words.iter().enumerate() {
+        if !matches_any(&[term(w)])
+            && let Some(near) = index.nearest(w)
+        {
+            replaced[i] = near.to_owned();
+            changed = true;
+        }
+    }
+    let suggestion = replaced.join(" ");
+    let terms: Vec<Vec<String>> = replaced.iter().map(|w| term(w)).collect();
+    if changed && matches_any(&terms) { vec![suggestion] } else { Vec::new() }
+}
+
+pub(crate) fn run<'a>(catalogue: &'a Catalogue, query: &ToolQuery) -> SearchResult<'a> {
+    let terms: Vec<Vec<String>> = query.q.as_deref().map(terms_of).unwrap_or_default();
 
     // Text matches once (they feed both the hits and the facet counts), then the filters.
     let text_matches: Vec<(usize, &'a Tool, f32)> = catalogue
@@ -366,7 +496,11 @@ pub(crate) fn run<'a>(catalogue: &'a Catalogue, query: &ToolQuery) -> SearchResu
     let per_page = query.per_page.clamp(1, ToolQuery::MAX_PER_PAGE);
     let page = query.page.max(1);
     let hits = hits.into_iter().skip((page - 1).saturating_mul(per_page)).take(per_page).map(|(_, h)| h).collect();
-    SearchResult { total, page, per_page, hits, facets }
+    let suggestions = match query.q.as_deref() {
+        Some(q) if total == 0 && text_matches.is_empty() => suggestions(catalogue, q),
+        _ => Vec::new(),
+    };
+    SearchResult { total, page, per_page, hits, facets, suggestions }
 }
 
 /// The filter groups of a query; facet counts leave out one group at a time.
@@ -439,7 +573,13 @@ fn facets<'a>(catalogue: &'a Catalogue, text_matches: &[&'a Tool], q: &ToolQuery
     for tool in pool(Some(Group::Accessibility)) {
         *accessibility.entry(accessibility_key(tool)).or_default() += 1;
     }
-    // Languages offered by tools in the result, plus any the query asks for.
+    // Every language of the catalogue (0 when no tool of the result offers it), plus any the
+    // query asks for, so an option never silently disappears.
+    for tool in catalogue.tools() {
+        for l in languages(tool) {
+            langs.entry(l.as_str().into()).or_default();
+        }
+    }
     for l in &q.languages {
         langs.entry(l.clone().into()).or_default();
     }
@@ -468,6 +608,29 @@ mod tests {
         let a = &*ANALYZER;
         assert_eq!(a.stems("bürgerhaushalte")[0], a.stems("bürgerhaushalt")[0]);
         assert_eq!(a.stems("beteiligungen")[0], a.stems("beteiligung")[0]);
+    }
+
+    #[test]
+    fn umlauts_and_their_spellings_without_them_fold_alike() {
+        let a = &*ANALYZER;
+        assert_eq!(a.stems("Bürgerhaushalt")[0], a.stems("buergerhaushalt")[0]);
+        assert_eq!(a.stems("Mängelmelder")[0], a.stems("maengelmelder")[0]);
+        assert_eq!(a.stems("Straße")[0], a.stems("strasse")[0]);
+        assert_eq!(fold("öffentlichkeit"), fold("oeffentlichkeit"));
+    }
+
+    #[test]
+    fn a_synonym_stands_for_its_group() {
+        let budget = term("Bürgerbudget");
+        assert!(budget.contains(&ANALYZER.stems("bürgerhaushalt")[0]), "{budget:?}");
+        assert!(term("Quantenphysik").len() <= 2, "a word without synonyms stands for itself");
+    }
+
+    #[test]
+    fn edit_distance_counts_single_edits() {
+        assert_eq!(edit_distance("umfrage", "umfrage"), 0);
+        assert_eq!(edit_distance("umfrge", "umfrage"), 1);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 
     #[test]

@@ -272,7 +272,18 @@ pub fn page(error: &Error, lang: &Lang, path: &str, raw_query: Option<&str>) -> 
             let minutes = (retry_after.whole_seconds() + 59) / 60;
             ("error.too-many-requests".into(), Some(ctx.t.fmt("login.rate-limited", &[("minutes", &minutes.max(1))])))
         }
-        Error::Invalid { field, message } => ("error.invalid-parameter".into(), Some(format!("{field}: {message}"))),
+        // In the page's language: the field by the name the form gives it, not the API's English.
+        Error::Invalid { field, .. } => (
+            "error.invalid-parameter".into(),
+            Some(ctx.t.fmt("error.invalid-field", &[("field", &field_label(ctx.t, field))])),
+        ),
+        Error::Validation(errors) => {
+            let mut fields: Vec<String> = errors.iter().map(|e| field_label(ctx.t, &e.field)).collect();
+            fields.dedup();
+            let title =
+                if errors.iter().all(|e| e.record == "profile") { "error.profile" } else { "error.validation-failed" };
+            (title.into(), Some(ctx.t.fmt("error.invalid-fields", &[("fields", &fields.join(", "))])))
+        }
         Error::Protocol(p) => ("error.invalid-parameter".into(), Some(p.description.clone())),
         e => (format!("error.{}", status_and_code(e).1), None),
     };
@@ -282,6 +293,18 @@ pub fn page(error: &Error, lang: &Lang, path: &str, raw_query: Option<&str>) -> 
     response.headers_mut().entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(PAGE_CSP));
     retry_after(&mut response, error);
     response
+}
+
+/// A parameter or field as people know it from the form ("Werkzeuge" for `tools`, "Funktion"
+/// for `must[0].key`); an unknown one in quotes as it is.
+fn field_label(t: &mitsprache_i18n::Messages, field: &str) -> String {
+    let base = field.split(['[', '.']).next().unwrap_or(field);
+    let key = format!("param.{base}");
+    match (t.has(&key), t.locale()) {
+        (true, _) => t.get(&key).to_owned(),
+        (false, mitsprache_domain::Locale::De) => format!("„{field}“"),
+        (false, mitsprache_domain::Locale::En) => format!("\"{field}\""),
+    }
 }
 
 /// Renders the page groups' errors as localised pages; an unauthenticated person is sent to

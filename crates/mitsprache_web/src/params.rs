@@ -143,23 +143,3 @@ fn is_language_tag(tag: &str) -> bool {
         parts.next().is_some_and(|p| (2..=3).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphabetic()));
     primary_ok && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
 }
-
-/// The tools to compare: 1 to 4 distinct slugs that exist.
-pub fn compare_slugs(pairs: &[(String, String)], catalogue: &Catalogue) -> Result<Vec<String>, Error> {
-    let mut slugs: Vec<String> = Vec::new();
-    for s in values(pairs, "tools") {
-        if !slugs.iter().any(|x| x == s) {
-            slugs.push(s.to_owned());
-        }
-    }
-    if slugs.is_empty() {
-        return Err(invalid("tools", "name one to four tools, e.g. tools=decidim,consul-democracy"));
-    }
-    if slugs.len() > 4 {
-        return Err(invalid("tools", "at most four tools can be compared"));
-    }
-    if let Some(s) = slugs.iter().find(|s| catalogue.tool(s).is_none()) {
-        return Err(invalid("tools", format!("`{s}` is not a tool of the catalogue")));
-    }
-    Ok(slugs)
-}

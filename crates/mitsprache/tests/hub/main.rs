@@ -39,6 +39,9 @@ macro_rules! on_both_backends {
 
 on_both_backends! {
     accounts::the_last_admin_keeps_the_role,
+    pages::lists_compare_as_sets,
+    pages::the_marketplace_guides_instead_of_dead_ends,
+    pages::a_card_never_states_more_than_its_record,
     matching::the_evaluation_matrix_rows_match_the_page,
     accounts::an_address_an_older_rule_accepted_can_still_log_in,
     api::health_check_answers_once_the_hub_serves,

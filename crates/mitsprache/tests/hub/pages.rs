@@ -67,13 +67,51 @@ pub async fn a_tool_page_shows_sources_and_unknown_facts(app: TestApp) {
 pub async fn the_comparison_marks_differences(app: TestApp) {
     let (status, html) = app.get_html("/marktplatz/vergleich?tools=decidim,consul-democracy,limesurvey", "de").await;
     assert_eq!(status, 200);
-    assert!(html.contains("<th scope=\"col\"><a href=\"/marktplatz/werkzeuge/decidim\">Decidim</a></th>"));
+    assert!(html.contains("<th scope=\"col\"><a href=\"/marktplatz/werkzeuge/decidim\">Decidim</a>"));
     assert!(html.contains("class=\"differs\""));
     assert!(html.contains("unterschiedlich"), "differences are marked in text, not only by colour");
+    // A yes/no row per function.
+    assert!(html.contains("<th scope=\"row\">Umfragen") && html.contains("✓ ja") && html.contains("✗ nein"), "{html}");
+    // Tools are removed and added in place.
+    assert!(
+        html.contains("href=\"/marktplatz/vergleich?tools=consul-democracy&#38;tools=limesurvey\""),
+        "remove Decidim"
+    );
+    assert!(
+        html.contains("<select id=\"add-tool\" name=\"tools\">")
+            && html.contains("<option value=\"polis\">Polis</option>")
+    );
+    assert!(!html.contains("<option value=\"decidim\">"), "a compared tool is not offered again");
+    // Only the differences.
+    let (_, only) =
+        app.get_html("/marktplatz/vergleich?tools=decidim,consul-democracy,limesurvey&nur=unterschiede", "de").await;
+    assert!(only.contains("Alle Angaben zeigen"));
+    assert_eq!(
+        only.matches("<tr class=\"differs\">").count(),
+        only.matches("<tr").count() - only.matches("<tr class=\"group\">").count() - 1
+    );
     // The form on the list page submits repeated keys.
     let (status, repeated) = app.get_html("/marktplatz/vergleich?tools=decidim&tools=polis", "de").await;
     assert_eq!(status, 200);
     assert!(repeated.contains("werkzeuge/polis"));
+}
+
+pub async fn lists_compare_as_sets(app: TestApp) {
+    // The same facts in another order are not a difference.
+    let mut a = app.tool_json("polis").await;
+    a["slug"] = serde_json::json!("polis-a");
+    a["name"] = serde_json::json!("Polis A");
+    a["functions"]["values"] = serde_json::json!(["voting", "deliberation"]);
+    let mut b = a.clone();
+    b["slug"] = serde_json::json!("polis-b");
+    b["name"] = serde_json::json!("Polis B");
+    b["functions"]["values"] = serde_json::json!(["deliberation", "voting"]);
+    for t in [&a, &b] {
+        let r = app.put(&format!("/api/v1/tools/{}", t["slug"].as_str().unwrap())).json(t).send().await.unwrap();
+        assert_eq!(r.status(), 201);
+    }
+    let (_, html) = app.get_html("/marktplatz/vergleich?tools=polis-a,polis-b&nur=unterschiede", "de").await;
+    assert!(html.contains("0 Angaben unterscheiden sich"), "{html}");
 }
 
 pub async fn bad_page_requests_get_localized_error_pages(app: TestApp) {
@@ -86,10 +124,22 @@ pub async fn bad_page_requests_get_localized_error_pages(app: TestApp) {
     let (status, html) = app.get_html("/marktplatz?page=0", "de").await;
     assert_eq!(status, 400);
     assert!(html.contains("ungültige Angabe"));
-    let (status, _) = app.get_html("/marktplatz/vergleich?tools=a,b,c,d,e", "de").await;
+    // Errors are worded for people, in the page language, on the page they concern.
+    let (status, html) =
+        app.get_html("/marktplatz/vergleich?tools=decidim,polis,limesurvey,fixmystreet,klarschiff", "de").await;
     assert_eq!(status, 400);
-    let (status, _) = app.get_html("/marktplatz/vergleich", "de").await;
+    assert!(html.contains("Höchstens 4 Werkzeuge lassen sich vergleichen"), "{html}");
+    assert!(!html.contains("at most four"), "no English on a German page");
+    let (status, html) = app.get_html("/marktplatz/vergleich?tools=decidim,gibt-es-nicht", "de").await;
     assert_eq!(status, 400);
+    assert!(html.contains("Nicht im Katalog und daher nicht gezeigt: gibt-es-nicht."));
+    let (status, html) = app.get_html("/marktplatz/vergleich", "de").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Wählen Sie bis zu vier Werkzeuge"));
+    let (status, html) = app.get_html("/marktplatz?functions=telepathie", "de").await;
+    assert_eq!(status, 400);
+    assert!(html.contains("Bitte prüfen Sie die Angabe „Funktionen“."), "{html}");
+    assert!(!html.contains("is not"), "no English detail");
 }
 
 pub async fn pages_send_security_headers(app: TestApp) {
@@ -101,4 +151,52 @@ pub async fn pages_send_security_headers(app: TestApp) {
     let css = app.get("/assets/style.css").await;
     assert_eq!(css.status(), 200);
     assert!(css.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
+}
+
+pub async fn the_marketplace_guides_instead_of_dead_ends(app: TestApp) {
+    // Active filters as chips that remove themselves; the apply button at the top.
+    let (_, html) = app.get_html("/marktplatz?functions=defect-reports&licence=open-source&q=Karte", "de").await;
+    assert!(html.contains("class=\"chips\""));
+    assert!(html.contains("href=\"/marktplatz?licence=open-source&#38;q=Karte\">Mängelmeldungen entfernen"), "{html}");
+    assert!(html.contains("Suche „Karte“ entfernen"));
+    assert!(html.find("sticky-apply").unwrap() < html.find("name=\"q\"").unwrap(), "apply before the filters");
+    // An option that would leave nothing is shown with its 0 and cannot be chosen.
+    let zero = html.split("<input").find(|i| i.contains("disabled")).expect("a disabled option");
+    assert!(zero.contains("type=\"checkbox\""), "{zero}");
+    // Umlauts typed without umlauts, synonyms of the field, and a suggestion for a typo.
+    let (_, plain) = app.get_html("/marktplatz?q=Buergerbudget", "de").await;
+    assert!(plain.contains("werkzeuge/consul-democracy\""), "Bürgerbudget finds the participatory budgets");
+    let (_, typo) = app.get_html("/marktplatz?q=Umfrgen", "de").await;
+    assert!(typo.contains("Meinten Sie:") && typo.contains("q=umfragen\">umfragen</a>"), "{typo}");
+    // Language names from CLDR in the page language.
+    let (_, en) = app.get_html("/marktplatz", "en").await;
+    assert!(en.contains(">German <span class=\"count\">") && en.contains(">Ukrainian"), "CLDR names");
+}
+
+pub async fn a_card_never_states_more_than_its_record(app: TestApp) {
+    let (_, html) = app.get_html("/marktplatz?per_page=100", "de").await;
+    let catalogue: serde_json::Value = app.get_json("/api/v1/catalogue").await;
+    for tool in catalogue["tools"].as_array().unwrap() {
+        let slug = tool["slug"].as_str().unwrap();
+        let card = html.split(&format!("id=\"tool-{slug}\"")).nth(1).unwrap().split("</article>").next().unwrap();
+        // The card's cost line, not its description.
+        let card = card.split("<dt>Kosten</dt><dd>").nth(1).unwrap().split("</dd>").next().unwrap();
+        let model = tool["costs"]["model"].as_str();
+        if model != Some("free") {
+            assert!(!card.contains("kostenlos"), "{slug}: the card says free, the record {model:?}");
+        }
+        if model != Some("open-source-self-operated") {
+            assert!(!card.contains("keine Lizenzgebühr"), "{slug}: the card says no licence fee");
+        }
+        let listed = tool["costs"]["yearly_eur"].is_object() || tool["costs"]["one_time_eur"].is_object();
+        if !listed {
+            assert!(!card.contains(" im Jahr") && !card.contains("einmalig"), "{slug}: an amount the record lacks");
+        }
+    }
+    let maengelmelder = html.split("id=\"tool-maengelmelder\"").nth(1).unwrap().split("<dt>Kosten</dt>").nth(1).unwrap();
+    let maengelmelder = maengelmelder.split("</dd>").next().unwrap();
+    assert!(
+        maengelmelder.contains("Preis auf Anfrage") && maengelmelder.contains("Kostenangaben aus öffentlichen Quellen"),
+        "{maengelmelder}"
+    );
 }

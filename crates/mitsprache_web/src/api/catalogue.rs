@@ -104,6 +104,9 @@ pub struct ToolList<'a> {
     pub items: Vec<ToolSummary<'a>>,
     /// Counts per filter value over the whole result (all pages).
     pub facets: Facets<'a>,
+    /// When the search text matched nothing: the query with its words replaced by the nearest
+    /// words of the catalogue that do match.
+    pub suggestions: Vec<String>,
 }
 
 impl<'a> ToolList<'a> {
@@ -115,6 +118,7 @@ impl<'a> ToolList<'a> {
             pages: result.pages(),
             items: result.hits.iter().map(|h| ToolSummary::of(h.tool)).collect(),
             facets: result.facets,
+            suggestions: result.suggestions,
         }
     }
 }

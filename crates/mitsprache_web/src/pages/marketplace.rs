@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use mitsprache_catalogue::{
     Catalogue, CostBand, CostModel, Direction, Interface, InterfaceKind, LicenceFacet, SortOrder, Tool, WcagLevel,
-    cost_band, publiccode,
+    publiccode,
 };
 use mitsprache_domain::Locale;
 use mitsprache_i18n::Messages;
@@ -24,6 +24,14 @@ pub struct FacetOption {
     pub label: String,
     pub count: usize,
     pub checked: bool,
+    /// No tool would remain: shown, but not offered as a dead end.
+    pub disabled: bool,
+}
+
+/// An active filter above the results, with the link that removes it.
+pub struct Chip {
+    pub label: String,
+    pub remove_url: String,
 }
 
 pub struct FacetGroup {
@@ -59,6 +67,8 @@ pub struct MarketplacePage {
     pub sorts: Vec<SortChoice>,
     pub facets: Vec<FacetGroup>,
     pub cards: Vec<ToolCard>,
+    pub chips: Vec<Chip>,
+    pub suggestions: Vec<(String, String)>,
     pub count_text: String,
     pub page_text: String,
     pub pages: usize,
@@ -78,6 +88,58 @@ fn licence_text(t: &Messages, l: &mitsprache_catalogue::Licence) -> String {
 
 fn cost_label(t: &Messages, b: CostBand) -> String {
     t.get(&format!("cost.{}", b.key())).to_owned()
+}
+
+/// What a card says about costs: exactly what the record states, no more. A band is for
+/// filtering; the card names the model and the vendor's published amounts, or says that none
+/// are published and how many amounts public documents state.
+pub(crate) fn card_cost(t: &Messages, locale: Locale, tool: &Tool) -> String {
+    let Some(c) = tool.costs.as_option() else { return t.get("value.unknown").to_owned() };
+    let model = t.get(&format!("cost-model.{}", cost_model_key(c.model))).to_owned();
+    let mut parts = vec![model];
+    if c.model != CostModel::Free {
+        let mut amounts = Vec::new();
+        if let Some(r) = c.yearly_eur.as_option() {
+            amounts.push(t.fmt("card.yearly", &[("amount", &view::range(locale, r))]));
+        }
+        if let Some(r) = c.one_time_eur.as_option() {
+            amounts.push(t.fmt("card.one-time", &[("amount", &view::range(locale, r))]));
+        }
+        if amounts.is_empty() && !matches!(c.model, CostModel::OpenSourceSelfOperated | CostModel::OnRequest) {
+            amounts.push(t.get("card.no-prices").to_owned());
+        }
+        parts.extend(amounts);
+        if !c.figures.is_empty() {
+            parts.push(t.plural("card.figures", c.figures.len()));
+        }
+    }
+    parts.join(" · ")
+}
+
+/// The language facet's options: the five languages the most tools offer first, then the rest
+/// by their names in the page language.
+fn languages_in_order(
+    catalogue: &Catalogue,
+    locale: Locale,
+    counts: &[mitsprache_catalogue::FacetCount<'_>],
+) -> Vec<(String, String, usize)> {
+    let mut offered: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for tool in catalogue.tools() {
+        for tag in tool.languages.as_option().map_or(&[][..], |l| &l.values[..]) {
+            *offered.entry(tag.as_str()).or_default() += 1;
+        }
+    }
+    let mut by_count: Vec<(&str, usize)> = offered.into_iter().collect();
+    by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let common: Vec<&str> = by_count.iter().take(5).map(|(t, _)| *t).collect();
+    let mut tags: Vec<String> = counts.iter().map(|c| c.key.to_string()).collect();
+    mitsprache_i18n::sort_languages(locale, &mut tags, &common);
+    tags.into_iter()
+        .map(|tag| {
+            let count = counts.iter().find(|c| c.key == tag.as_str()).map_or(0, |c| c.count);
+            (tag.clone(), view::language_name(locale, &tag), count)
+        })
+        .collect()
 }
 
 pub async fn list_page(
@@ -108,7 +170,10 @@ pub async fn list_page(
             input,
             options: options
                 .into_iter()
-                .map(|(value, label, count)| FacetOption { checked: checked(param, &value), value, label, count })
+                .map(|(value, label, count)| {
+                    let checked = checked(param, &value);
+                    FacetOption { disabled: count == 0 && !checked && !value.is_empty(), checked, value, label, count }
+                })
                 .collect(),
         };
     let f = &result.facets;
@@ -190,17 +255,47 @@ pub async fn list_page(
                 })
                 .collect(),
         ),
-        group(
-            "languages",
-            "facet.languages",
-            "checkbox",
-            f.languages
-                .iter()
-                .filter(|c| c.count > 0)
-                .map(|c| (c.key.to_string(), view::language_name(locale, &c.key), c.count))
-                .collect(),
-        ),
+        group("languages", "facet.languages", "checkbox", languages_in_order(&catalogue, locale, &f.languages)),
     ];
+    let label_of = |param: &str, value: &str| -> Option<String> {
+        facets.iter().find(|g| g.param == param)?.options.iter().find(|o| o.value == value).map(|o| o.label.clone())
+    };
+    let chips: Vec<Chip> = pairs
+        .iter()
+        .filter(|(k, v)| !matches!(k.as_str(), "lang" | "sort" | "page") && !v.trim().is_empty())
+        .flat_map(|(k, v)| v.split(',').map(move |one| (k.as_str(), one.trim())))
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(param, value)| {
+            let label = if param == "q" {
+                t.fmt("marketplace.chip-search", &[("q", &value)])
+            } else {
+                label_of(param, value).unwrap_or_else(|| value.to_owned())
+            };
+            let rest: Vec<(String, String)> = pairs
+                .iter()
+                .filter(|(k, _)| k != "page" && k != "lang")
+                .filter_map(|(k, v)| {
+                    if k != param {
+                        return Some((k.clone(), v.clone()));
+                    }
+                    let kept: Vec<&str> =
+                        v.split(',').map(str::trim).filter(|x| *x != value && !x.is_empty()).collect();
+                    (!kept.is_empty()).then(|| (k.clone(), kept.join(",")))
+                })
+                .collect();
+            Chip { label: t.fmt("marketplace.chip-remove", &[("filter", &label)]), remove_url: view::url(path, &rest) }
+        })
+        .collect();
+    let suggestions = result
+        .suggestions
+        .iter()
+        .map(|q| {
+            let mut p: Vec<(String, String)> =
+                pairs.iter().filter(|(k, _)| k != "q" && k != "page" && k != "lang").cloned().collect();
+            p.push(("q".into(), q.clone()));
+            (q.clone(), view::url(path, &p))
+        })
+        .collect();
 
     let cards = result
         .hits
@@ -220,7 +315,7 @@ pub async fn list_page(
                     .filter_map(|k| catalogue.taxonomy.function(k).map(|t| t.label.get(locale).to_owned()))
                     .collect(),
                 licence: Value::of(t, &tool.licence, |l| licence_text(t, l)),
-                cost: cost_label(t, cost_band(tool)),
+                cost: card_cost(t, locale, tool),
             }
         })
         .collect();
@@ -247,6 +342,8 @@ pub async fn list_page(
         sorts,
         facets,
         cards,
+        chips,
+        suggestions,
         count_text: t.plural("marketplace.results", result.total),
         page_text: t.fmt("marketplace.page-of", &[("page", &page), ("pages", &pages)]),
         pages,
@@ -667,6 +764,8 @@ pub struct CompareGroup {
 pub struct CompareTool {
     pub slug: String,
     pub name: String,
+    /// The comparison without this tool.
+    pub remove_url: String,
 }
 
 #[derive(Template)]
@@ -676,6 +775,41 @@ pub struct ComparePage {
     pub tools: Vec<CompareTool>,
     pub groups: Vec<CompareGroup>,
     pub differences: String,
+    pub only_differences: bool,
+    /// The link that switches between all rows and only the differing ones.
+    pub toggle_url: String,
+    /// Tools that can still be added (at most four are compared).
+    pub addable: Vec<(String, String)>,
+    pub problem: Option<String>,
+}
+
+/// At most this many tools side by side (what fits a printed page).
+const MAX_COMPARED: usize = 4;
+
+/// Which tools to compare, from `tools` (repeated or comma-separated), with what was wrong in
+/// the page language: unknown slugs are left out, more than four cut to four.
+fn compare_selection(pairs: &[(String, String)], catalogue: &Catalogue, t: &Messages) -> (Vec<String>, Option<String>) {
+    let mut slugs: Vec<String> = Vec::new();
+    let mut unknown: Vec<String> = Vec::new();
+    for s in pairs.iter().filter(|(k, _)| k == "tools").flat_map(|(_, v)| v.split(',')).map(str::trim) {
+        if s.is_empty() || slugs.iter().any(|x| x == s) {
+            continue;
+        }
+        if catalogue.tool(s).is_some() {
+            slugs.push(s.to_owned());
+        } else if !unknown.iter().any(|u| u == s) {
+            unknown.push(s.chars().take(64).collect());
+        }
+    }
+    let mut problems = Vec::new();
+    if !unknown.is_empty() {
+        problems.push(t.fmt("compare.unknown", &[("tools", &unknown.join(", "))]));
+    }
+    if slugs.len() > MAX_COMPARED {
+        slugs.truncate(MAX_COMPARED);
+        problems.push(t.fmt("compare.too-many", &[("max", &MAX_COMPARED)]));
+    }
+    (slugs, (!problems.is_empty()).then(|| problems.join(" ")))
 }
 
 pub async fn compare_page(
@@ -686,20 +820,25 @@ pub async fn compare_page(
     let path = "/marktplatz/vergleich";
     let catalogue = state.hub().catalogue();
     let pairs = params::pairs(raw.as_deref());
-    let slugs = match params::compare_slugs(&pairs, &catalogue) {
-        Ok(s) => s,
-        Err(e) => return Err(e.into()),
-    };
     let ctx = Ctx::new(&lang, path, raw.as_deref());
     let (t, locale) = (ctx.t, ctx.locale);
+    let (slugs, problem) = compare_selection(&pairs, &catalogue, t);
+    let only_differences = pairs.iter().any(|(k, v)| k == "nur" && v == "unterschiede");
     let tools: Vec<&Tool> = slugs.iter().filter_map(|s| catalogue.tool(s)).collect();
     let per_tool: Vec<Vec<Section>> = tools.iter().map(|tool| sections(&catalogue, tool, t, locale)).collect();
+    let url_for = |selection: &[String], only: bool| {
+        let mut p: Vec<(String, String)> = selection.iter().map(|s| ("tools".to_owned(), s.clone())).collect();
+        if only {
+            p.push(("nur".into(), "unterschiede".into()));
+        }
+        view::url(path, &p)
+    };
 
     let mut groups = vec![CompareGroup {
         title: t.get("section.overview").to_owned(),
         rows: vec![
             compare_row(t.get("field.vendor"), tools.iter().map(|x| Value::text(&x.vendor.name)).collect()),
-            compare_row(t.get("facet.cost"), tools.iter().map(|x| Value::text(cost_label(t, cost_band(x)))).collect()),
+            compare_row(t.get("facet.cost"), tools.iter().map(|x| Value::text(card_cost(t, locale, x))).collect()),
             compare_row(
                 t.get("section.interfaces"),
                 tools
@@ -716,10 +855,32 @@ pub async fn compare_page(
             ),
         ],
     }];
+    // One yes/no row per function any of the tools offers, in the taxonomy's order.
+    let function_rows: Vec<CompareRow> = catalogue
+        .taxonomy
+        .functions
+        .iter()
+        .filter(|f| tools.iter().any(|x| x.functions.values.contains(&f.key)))
+        .map(|f| {
+            compare_row(
+                f.label.get(locale),
+                tools
+                    .iter()
+                    .map(|x| {
+                        let has = x.functions.values.contains(&f.key);
+                        Value::text(format!("{} {}", if has { "✓" } else { "✗" }, view::yes_no(t, has)))
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    if !function_rows.is_empty() {
+        groups.push(CompareGroup { title: t.get("section.functions").to_owned(), rows: function_rows });
+    }
     // Row by row: the same section and row index holds the same fact for every tool, except
     // where a group is known for one tool and unknown for another; rows are matched by label.
     if let Some(first) = per_tool.first() {
-        for (si, section) in first.iter().enumerate() {
+        for (si, section) in first.iter().enumerate().filter(|(_, s)| s.id != "functions") {
             let mut labels: Vec<String> = Vec::new();
             for secs in &per_tool {
                 for r in &secs[si].rows {
@@ -747,16 +908,54 @@ pub async fn compare_page(
         }
     }
     let count = groups.iter().flat_map(|g| &g.rows).filter(|r| r.differs).count();
+    if only_differences {
+        for g in &mut groups {
+            g.rows.retain(|r| r.differs);
+        }
+        groups.retain(|g| !g.rows.is_empty());
+    }
+    let addable = if slugs.len() < MAX_COMPARED {
+        catalogue
+            .tools()
+            .iter()
+            .filter(|x| !slugs.iter().any(|s| s == x.slug.as_str()))
+            .map(|x| (x.slug.to_string(), x.name.clone()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let status = if problem.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     let template = ComparePage {
-        tools: tools.iter().map(|x| CompareTool { slug: x.slug.to_string(), name: x.name.clone() }).collect(),
+        tools: tools
+            .iter()
+            .map(|x| CompareTool {
+                slug: x.slug.to_string(),
+                name: x.name.clone(),
+                remove_url: url_for(
+                    &slugs.iter().filter(|s| *s != x.slug.as_str()).cloned().collect::<Vec<_>>(),
+                    only_differences,
+                ),
+            })
+            .collect(),
         groups,
         differences: t.plural("compare.differences", count),
+        only_differences,
+        toggle_url: url_for(&slugs, !only_differences),
+        addable,
+        problem,
         ctx,
     };
-    Ok(render(&template, &lang, StatusCode::OK))
+    Ok(render(&template, &lang, status))
+}
+
+/// Lists are compared as sets: the same process types in another order are the same fact.
+fn normalized(text: &str) -> Vec<&str> {
+    let mut parts: Vec<&str> = text.split(", ").map(str::trim).collect();
+    parts.sort_unstable();
+    parts
 }
 
 fn compare_row(label: &str, values: Vec<Value>) -> CompareRow {
-    let differs = values.windows(2).any(|w| w[0].text != w[1].text);
+    let differs = values.windows(2).any(|w| normalized(&w[0].text) != normalized(&w[1].text));
     CompareRow { label: label.to_owned(), values, differs }
 }
