@@ -44,12 +44,22 @@ async function pages() {
     '/marktplatz?per_page=5&page=2&sort=name',
     '/marktplatz/schnittstellen',
     '/marktplatz/vergleich?tools=decidim,consul-democracy,go-vocal,limesurvey',
+    '/marktplatz/vergleich?tools=decidim,consul-democracy&nur=unterschiede',
+    '/marktplatz/vergleich?tools=decidim,polis,limesurvey,fixmystreet,klarschiff',
+    '/marktplatz/vergleich',
+    '/marktplatz?functions=defect-reports&licence=open-source&q=Karte',
+    '/marktplatz?q=Umfrgen',
+    '/marktplatz/werkzeuge/polis/verlauf',
+    '/marktplatz/werkzeuge/decidim/verlauf',
+    '/marktplatz/werkzeuge/civicom/anfragen?feld=costs',
+    '/marktplatz/werkzeuge/decidim/anfragen?feld=costs',
     '/marktplatz/werkzeuge/gibt-es-nicht',
     '/marktplatz?page=0',
     '/marktplatz/assistent',
     '/marktplatz/assistent?f.participatory-budgeting=must&f.map-contributions=should&must=open-source&process_types=budget&run=1',
     '/marktplatz/assistent?f.defect-reports=must&f.participatory-budgeting=must&must=hosted-in-germany&run=1',
     '/marktplatz/assistent?f.defect-reports=must&f.participatory-budgeting=must&must=open-source&unknown=check&run=1',
+    '/marktplatz/assistent?f.participatory-budgeting=must&must=processor-agreement&accessibility=AA&language=de&max_yearly=20000&unknown=check&languages_should=tr&min_references=2&run=1',
     '/anmelden',
     '/registrieren',
     '/passwort-vergessen',
@@ -172,11 +182,79 @@ test('login, consent, account and admin pages: keyboard login, no violations', {
     assert.match(page.url(), /\/oidc\/zustimmung\?anfrage=/, `after login the consent screen asks; at ${page.url()}: ${(await page.content()).match(/role="alert"[^]*?<\/div>/)?.[0]}`);
     const consent = new URL(page.url());
     await page.close();
-    for (const path of [consent.pathname + consent.search, '/konto', '/admin/clients', '/admin/konten']) {
+    for (const path of [consent.pathname + consent.search, '/konto', '/admin/clients', '/admin/konten',
+      '/redaktion', '/redaktion/vorschlaege', '/anbieter', '/anbieter/werkzeuge/polis/vorschlag?feld=costs',
+      '/anbieter/werkzeuge/polis/vorschlag?feld=training', '/marktplatz/werkzeuge/polis/anfragen?feld=accessibility']) {
       await t.test(`${path.split('?')[0]} [${locale}]`, async () => {
         assert.ok(await audit(path, locale, context) > 10, 'axe ran its rules');
       });
     }
     await context.close();
   }
+});
+
+/** Logs in on the hub's own login page with the keyboard alone. */
+async function keyboardLogin(page, email, password) {
+  await page.goto(HUB + '/anmelden');
+  await page.focus('#email');
+  await page.keyboard.type(email);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(password);
+  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+}
+
+/** Presses Tab until the focused element matches, at most `limit` times. */
+async function tabTo(page, predicate, limit = 200) {
+  for (let i = 0; i < limit; i++) {
+    if (await page.evaluate(predicate)) return true;
+    await page.keyboard.press('Tab');
+  }
+  return page.evaluate(predicate);
+}
+
+// The vendor flow by keyboard, audited on the way: an editor links a vendor's account, the
+// vendor proposes a fact, the editor publishes it, the tool page says whose statement it is.
+test('the vendor flow works with the keyboard alone', { skip: !process.env.BROWSER_VENDOR_EMAIL }, async () => {
+  const editorContext = await browser.newContext({ locale: 'de', bypassCSP: true });
+  const editor = await editorContext.newPage();
+  await keyboardLogin(editor, process.env.BROWSER_EMAIL, process.env.BROWSER_PASSWORD);
+  await editor.goto(HUB + '/redaktion');
+  await editor.focus('#link-email');
+  await editor.keyboard.type(process.env.BROWSER_VENDOR_EMAIL);
+  await editor.keyboard.press('Tab');
+  await editor.keyboard.type('Polis');
+  await editor.keyboard.press('Tab');
+  await editor.keyboard.type('Adresse bei der Domain des Anbieters');
+  await Promise.all([editor.waitForNavigation(), editor.keyboard.press('Enter')]);
+  assert.ok((await editor.content()).includes(process.env.BROWSER_VENDOR_EMAIL), 'the link is listed');
+
+  for (const locale of ['de', 'en']) {
+    const vendorContext = await browser.newContext({ locale, extraHTTPHeaders: { 'accept-language': locale }, bypassCSP: true });
+    const vendor = await vendorContext.newPage();
+    await keyboardLogin(vendor, process.env.BROWSER_VENDOR_EMAIL, process.env.BROWSER_PASSWORD);
+    for (const path of ['/anbieter', '/anbieter/werkzeuge/polis/vorschlag?feld=languages']) {
+      assert.ok(await audit(path, locale, vendorContext) > 10, `${path} [${locale}]`);
+    }
+    if (locale === 'de') {
+      await vendor.goto(HUB + '/anbieter/werkzeuge/polis/vorschlag?feld=multi_tenancy');
+      assert.ok(await tabTo(vendor, () => document.activeElement?.id === 'in-supported'), 'the first field is reachable by Tab');
+      await vendor.keyboard.press('ArrowDown');
+      assert.ok(await tabTo(vendor, () => document.activeElement?.id === 'in-note_de'));
+      await vendor.keyboard.type('Mehrere Organisationen auf einer Instanz');
+      assert.ok(await tabTo(vendor, () => document.activeElement?.getAttribute('type') === 'submit'), 'the submit button is reachable by Tab');
+      await Promise.all([vendor.waitForNavigation(), vendor.keyboard.press('Enter')]);
+      assert.match(vendor.url(), /\/anbieter\?hinweis=vorgeschlagen/);
+    }
+    await vendorContext.close();
+  }
+
+  await editor.goto(HUB + '/redaktion/vorschlaege');
+  assert.ok(await audit('/redaktion/vorschlaege', 'de', editorContext) > 10);
+  await editor.goto(HUB + '/redaktion/vorschlaege');
+  assert.ok(await tabTo(editor, () => document.activeElement?.value === 'publish'), 'publish is reachable by Tab');
+  await Promise.all([editor.waitForNavigation(), editor.keyboard.press('Enter')]);
+  const tool = await editor.goto(HUB + '/marktplatz/werkzeuge/polis');
+  assert.equal(tool.status(), 200);
+  assert.match(await editor.content(), /Angabe des Anbieters vom/);
+  await editorContext.close();
 });

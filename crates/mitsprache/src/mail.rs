@@ -12,9 +12,11 @@ use std::sync::Arc;
 
 fn build(from: &Mailbox, mail: &Mail) -> Result<Message, String> {
     let to: Mailbox = mail.to.parse().map_err(|e| format!("recipient: {e}"))?;
-    Message::builder()
-        .from(from.clone())
-        .to(to)
+    let mut builder = Message::builder().from(from.clone()).to(to);
+    if let Some(reply_to) = &mail.reply_to {
+        builder = builder.reply_to(reply_to.parse().map_err(|e| format!("reply-to: {e}"))?);
+    }
+    builder
         .subject(mail.subject.clone())
         .header(lettre::message::header::ContentType::TEXT_PLAIN)
         .body(mail.body.clone())

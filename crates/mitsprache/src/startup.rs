@@ -77,7 +77,7 @@ pub async fn prepare_store(config: &Config, clock: &dyn Clock) -> anyhow::Result
     }
     if config.catalogue.load_bundled && store.catalogue().is_empty().await? {
         let doc = bundled::document().map_err(|(path, e)| anyhow::anyhow!("bundled catalogue file {path}: {e}"))?;
-        let summary = store.catalogue().import(&doc, clock.now()).await?;
+        let summary = store.catalogue().import(&doc, clock.now(), &mitsprache_store::Author::new("bundled")).await?;
         tracing::info!(
             tools = doc.tools.len(),
             interfaces = doc.interfaces.len(),

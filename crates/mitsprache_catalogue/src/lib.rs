@@ -7,6 +7,7 @@
 
 pub mod bundled;
 mod file;
+pub mod groups;
 mod model;
 pub mod publiccode;
 pub mod report;

@@ -289,6 +289,7 @@ impl Hub {
             to: to.to_owned(),
             subject: t.get(&format!("mail.{key}.subject")).to_owned(),
             body: t.fmt(&format!("mail.{key}.body"), &[("link", &link)]).replace("\\n", "\n"),
+            reply_to: None,
         };
         if let Err(e) = self.mailer().send(mail).await {
             // The address is personal data; the error and the purpose are enough to act on.

@@ -5,6 +5,7 @@
 use crate::{Error, Hub, Result};
 use mitsprache_catalogue::{Catalogue, CatalogueDocument, Interface, Tool, ValidationError, validate_catalogue};
 use mitsprache_matching::{Limits, MatchIndex, MatchResult, Profile};
+use mitsprache_store::Author;
 pub use mitsprache_store::{ImportSummary, WriteOutcome};
 use std::sync::Arc;
 
@@ -37,47 +38,62 @@ impl Hub {
 
     /// Creates or replaces a tool. `expected` is the version the edit is based on (a stale one
     /// is a `Conflict`); the record must keep the catalogue valid.
-    pub async fn put_tool(&self, tool: &Tool, expected: Option<i64>) -> Result<(WriteOutcome, i64)> {
+    /// `actor` is who writes, for the record's history (`account:<id>`, `client:<id>`, …).
+    pub async fn put_tool(&self, tool: &Tool, expected: Option<i64>, actor: &str) -> Result<(WriteOutcome, i64)> {
         let catalogue = self.catalogue();
         let mut tools: Vec<Tool> = catalogue.tools().iter().filter(|t| t.slug != tool.slug).cloned().collect();
         tools.push(tool.clone());
         check_record(&catalogue, &tools, catalogue.interfaces(), tool.slug.as_str(), self.now().date())?;
-        let written = self.store().catalogue().put_tool(tool, expected, self.now()).await?;
+        let written = self.store().catalogue().put_tool(tool, expected, self.now(), &Author::new(actor)).await?;
         self.refresh_catalogue().await?;
         Ok(written)
     }
 
-    pub async fn put_interface(&self, interface: &Interface, expected: Option<i64>) -> Result<(WriteOutcome, i64)> {
+    /// Whether the record, in place of the stored one, keeps the catalogue valid.
+    pub(crate) fn check_tool(&self, tool: &Tool) -> Result<()> {
+        let catalogue = self.catalogue();
+        let mut tools: Vec<Tool> = catalogue.tools().iter().filter(|t| t.slug != tool.slug).cloned().collect();
+        tools.push(tool.clone());
+        check_record(&catalogue, &tools, catalogue.interfaces(), tool.slug.as_str(), self.now().date())
+    }
+
+    pub async fn put_interface(
+        &self,
+        interface: &Interface,
+        expected: Option<i64>,
+        actor: &str,
+    ) -> Result<(WriteOutcome, i64)> {
         let catalogue = self.catalogue();
         let mut interfaces: Vec<Interface> =
             catalogue.interfaces().iter().filter(|i| i.slug != interface.slug).cloned().collect();
         interfaces.push(interface.clone());
         check_record(&catalogue, catalogue.tools(), &interfaces, interface.slug.as_str(), self.now().date())?;
-        let written = self.store().catalogue().put_interface(interface, expected, self.now()).await?;
+        let written =
+            self.store().catalogue().put_interface(interface, expected, self.now(), &Author::new(actor)).await?;
         self.refresh_catalogue().await?;
         Ok(written)
     }
 
-    pub async fn delete_tool(&self, slug: &str) -> Result<()> {
-        self.store().catalogue().delete_tool(slug).await?;
+    pub async fn delete_tool(&self, slug: &str, actor: &str) -> Result<()> {
+        self.store().catalogue().delete_tool(slug, self.now(), &Author::new(actor)).await?;
         self.refresh_catalogue().await?;
         Ok(())
     }
 
     /// Removes an interface no tool implements any more (`Conflict` otherwise).
-    pub async fn delete_interface(&self, slug: &str) -> Result<()> {
+    pub async fn delete_interface(&self, slug: &str, actor: &str) -> Result<()> {
         let users: Vec<String> = self.catalogue().implementers(slug).map(|(t, _)| t.slug.to_string()).collect();
         if !users.is_empty() {
             return Err(Error::Conflict(format!("still implemented by {}", users.join(", "))));
         }
-        self.store().catalogue().delete_interface(slug).await?;
+        self.store().catalogue().delete_interface(slug, self.now(), &Author::new(actor)).await?;
         self.refresh_catalogue().await?;
         Ok(())
     }
 
     /// Imports a document (all or nothing; unchanged records stay untouched).
-    pub async fn import_catalogue(&self, doc: &CatalogueDocument) -> Result<ImportSummary> {
-        let summary = self.store().catalogue().import(doc, self.now()).await?;
+    pub async fn import_catalogue(&self, doc: &CatalogueDocument, actor: &str) -> Result<ImportSummary> {
+        let summary = self.store().catalogue().import(doc, self.now(), &Author::new(actor)).await?;
         self.refresh_catalogue().await?;
         Ok(summary)
     }

@@ -78,6 +78,8 @@ pub enum Forbidden {
     MissingScope,
     #[error("the e-mail address is not confirmed yet")]
     Unverified,
+    #[error("the account does not speak for this tool's vendor")]
+    NotVendor,
 }
 
 impl From<StoreError> for Error {

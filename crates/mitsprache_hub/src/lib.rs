@@ -24,6 +24,7 @@ mod runtime;
 pub mod sessions;
 pub mod tokens;
 pub mod upstream;
+pub mod vendors;
 
 pub use config::{HubConfig, JobsConfig, UpstreamProvider};
 pub use error::{Error, Forbidden, Result};
@@ -150,7 +151,7 @@ impl Hub {
         self.inner.keys.get()
     }
 
-    fn mailer(&self) -> &dyn Mailer {
+    pub(crate) fn mailer(&self) -> &dyn Mailer {
         self.inner.ports.mailer.as_ref()
     }
 

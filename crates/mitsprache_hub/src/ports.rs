@@ -16,6 +16,9 @@ pub struct Mail {
     pub to: String,
     pub subject: String,
     pub body: String,
+    /// Where answers go, when not to the hub (an enquiry to a vendor goes back to the person
+    /// who asked, with that person's consent).
+    pub reply_to: Option<String>,
 }
 
 pub trait Mailer: Send + Sync + 'static {

@@ -226,7 +226,9 @@ impl Hub {
     /// (audience) with the `catalogue:write` scope, whose holder has the editor or admin role:
     /// a person's role read now (a demoted editor loses the right at once), or the role an
     /// admin gave a machine client. A tool's ordinary login token never qualifies.
-    pub async fn authorize_catalogue_write(&self, token: Option<&str>) -> Result<()> {
+    /// Whether the token may edit the catalogue; its holder as the history names it
+    /// (`account:<id>` for a person, `client:<id>` for a machine client).
+    pub async fn authorize_catalogue_write(&self, token: Option<&str>) -> Result<String> {
         let token = token.ok_or(Error::Unauthenticated)?;
         let (at, grant) = self.check_access_token(token).await?;
         if !at.aud.iter().any(|a| *a == self.provider().api_audience())
@@ -234,13 +236,18 @@ impl Hub {
         {
             return Err(Error::Forbidden(Forbidden::MissingScope));
         }
-        let role = match grant {
-            Some(g) if g.is_live() => self.store().accounts().find(&g.account_id).await?.map(|a| a.role),
+        let (role, actor) = match grant {
+            Some(g) if g.is_live() => (
+                self.store().accounts().find(&g.account_id).await?.map(|a| a.role),
+                format!("account:{}", g.account_id),
+            ),
             Some(_) => return Err(Error::InvalidToken),
-            None => self.client(&at.client_id).await?.and_then(|c| c.machine_role),
+            None => {
+                (self.client(&at.client_id).await?.and_then(|c| c.machine_role), format!("client:{}", at.client_id))
+            }
         };
         if role.is_some_and(mitsprache_domain::Role::can_edit_catalogue) {
-            Ok(())
+            Ok(actor)
         } else {
             Err(Error::Forbidden(Forbidden::NotEditor))
         }

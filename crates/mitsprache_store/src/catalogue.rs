@@ -1,5 +1,7 @@
 //! Persistence of the marketplace catalogue. Every write runs in one transaction and bumps the
-//! catalogue revision, which hub instances poll to rebuild their in-memory snapshot.
+//! catalogue revision, which hub instances poll to rebuild their in-memory snapshot. Every
+//! change of a record is kept in its history in the same transaction: what changed, before and
+//! after, who, from which origin, when.
 
 use crate::{Store, StoreError};
 use mitsprache_catalogue::{CatalogueDocument, Interface, Taxonomy, Tool};
@@ -34,8 +36,40 @@ pub struct CatalogueStore<'a> {
     store: &'a Store,
 }
 
+/// Who makes a change, for the record's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Author {
+    /// `account:<id>`, `client:<id>`, `import` (the CLI) or `bundled` (a first start).
+    pub actor: String,
+    /// `public` for facts from public sources, `vendor` for the vendor's own statement.
+    pub origin: &'static str,
+    /// The proposal the change publishes, if any.
+    pub proposal: Option<String>,
+}
+
+impl Author {
+    pub fn new(actor: impl Into<String>) -> Author {
+        Author { actor: actor.into(), origin: "public", proposal: None }
+    }
+}
+
+/// One change of a record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryEntry {
+    pub id: i64,
+    pub slug: String,
+    /// The top-level fields (fact groups) that changed.
+    pub fields: Vec<String>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    pub actor: String,
+    pub origin: String,
+    pub proposal_id: Option<String>,
+    pub created_at: OffsetDateTime,
+}
+
 #[derive(Clone, Copy)]
-enum Table {
+pub(crate) enum Table {
     Tools,
     Interfaces,
 }
@@ -89,7 +123,12 @@ impl<'a> CatalogueStore<'a> {
 
     /// Upserts everything in the document in one transaction: all or nothing. Records whose
     /// stored document is identical are left alone, so re-running an import changes nothing.
-    pub async fn import(&self, doc: &CatalogueDocument, now: OffsetDateTime) -> Result<ImportSummary, StoreError> {
+    pub async fn import(
+        &self,
+        doc: &CatalogueDocument,
+        now: OffsetDateTime,
+        author: &Author,
+    ) -> Result<ImportSummary, StoreError> {
         let mut tx = self.store.write().await?;
         let mut summary = ImportSummary::default();
         let mut count = |outcome| match outcome {
@@ -101,10 +140,10 @@ impl<'a> CatalogueStore<'a> {
             count(put_taxonomy(&mut tx, t, now).await?);
         }
         for i in &doc.interfaces {
-            count(put(&mut tx, Table::Interfaces, i.slug.as_str(), i, None, now).await?);
+            count(put(&mut tx, Table::Interfaces, i.slug.as_str(), i, None, now, author).await?);
         }
         for t in &doc.tools {
-            count(put(&mut tx, Table::Tools, t.slug.as_str(), t, None, now).await?);
+            count(put(&mut tx, Table::Tools, t.slug.as_str(), t, None, now, author).await?);
         }
         if summary.created + summary.updated > 0 {
             bump(&mut tx).await?;
@@ -120,8 +159,9 @@ impl<'a> CatalogueStore<'a> {
         tool: &Tool,
         expected_version: Option<i64>,
         now: OffsetDateTime,
+        author: &Author,
     ) -> Result<(WriteOutcome, i64), StoreError> {
-        self.put_one(Table::Tools, tool.slug.as_str(), tool, expected_version, now).await
+        self.put_one(Table::Tools, tool.slug.as_str(), tool, expected_version, now, author).await
     }
 
     pub async fn put_interface(
@@ -129,8 +169,9 @@ impl<'a> CatalogueStore<'a> {
         interface: &Interface,
         expected_version: Option<i64>,
         now: OffsetDateTime,
+        author: &Author,
     ) -> Result<(WriteOutcome, i64), StoreError> {
-        self.put_one(Table::Interfaces, interface.slug.as_str(), interface, expected_version, now).await
+        self.put_one(Table::Interfaces, interface.slug.as_str(), interface, expected_version, now, author).await
     }
 
     pub async fn tool_version(&self, slug: &str) -> Result<i64, StoreError> {
@@ -141,12 +182,42 @@ impl<'a> CatalogueStore<'a> {
         version(self.store.pool(), Table::Interfaces, slug).await
     }
 
-    pub async fn delete_tool(&self, slug: &str) -> Result<(), StoreError> {
-        self.delete(Table::Tools, slug).await
+    pub async fn delete_tool(&self, slug: &str, now: OffsetDateTime, author: &Author) -> Result<(), StoreError> {
+        self.delete(Table::Tools, slug, now, author).await
     }
 
-    pub async fn delete_interface(&self, slug: &str) -> Result<(), StoreError> {
-        self.delete(Table::Interfaces, slug).await
+    pub async fn delete_interface(&self, slug: &str, now: OffsetDateTime, author: &Author) -> Result<(), StoreError> {
+        self.delete(Table::Interfaces, slug, now, author).await
+    }
+
+    /// A record's changes, newest first.
+    pub async fn history(&self, slug: &str, limit: i64) -> Result<Vec<HistoryEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, slug, fields, before_doc, after_doc, actor, origin, proposal_id, created_at \
+             FROM catalogue_history WHERE kind = 'tool' AND slug = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(slug)
+        .bind(limit.clamp(1, 1000))
+        .fetch_all(self.store.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let json = |col: &str| -> Result<Option<Value>, StoreError> {
+                    r.try_get::<Option<String>, _>(col)?.map(|t| parse(col, &t)).transpose()
+                };
+                Ok(HistoryEntry {
+                    id: r.try_get("id")?,
+                    slug: r.try_get("slug")?,
+                    fields: parse("fields", &r.try_get::<String, _>("fields")?)?,
+                    before: json("before_doc")?,
+                    after: json("after_doc")?,
+                    actor: r.try_get("actor")?,
+                    origin: r.try_get("origin")?,
+                    proposal_id: r.try_get("proposal_id")?,
+                    created_at: crate::timestamp::at(r, "created_at")?,
+                })
+            })
+            .collect()
     }
 
     async fn put_one<T: serde::Serialize>(
@@ -156,9 +227,10 @@ impl<'a> CatalogueStore<'a> {
         record: &T,
         expected: Option<i64>,
         now: OffsetDateTime,
+        author: &Author,
     ) -> Result<(WriteOutcome, i64), StoreError> {
         let mut tx = self.store.write().await?;
-        let outcome = put(&mut tx, table, slug, record, expected, now).await?;
+        let outcome = put(&mut tx, table, slug, record, expected, now, author).await?;
         if outcome != WriteOutcome::Unchanged {
             bump(&mut tx).await?;
         }
@@ -171,13 +243,15 @@ impl<'a> CatalogueStore<'a> {
         Ok((outcome, v))
     }
 
-    async fn delete(&self, table: Table, slug: &str) -> Result<(), StoreError> {
+    async fn delete(&self, table: Table, slug: &str, now: OffsetDateTime, author: &Author) -> Result<(), StoreError> {
         let mut tx = self.store.write().await?;
-        let done =
-            sqlx::query(&format!("DELETE FROM {} WHERE slug = $1", table.name())).bind(slug).execute(&mut *tx).await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
+        let gone = sqlx::query(&format!("DELETE FROM {} WHERE slug = $1 RETURNING document", table.name()))
+            .bind(slug)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(gone) = gone else { return Err(StoreError::NotFound) };
+        let before: Value = parse(slug, &gone.try_get::<String, _>(0)?)?;
+        record_change(&mut tx, table, slug, Some(&before), None, now, author).await?;
         bump(&mut tx).await?;
         tx.commit().await?;
         Ok(())
@@ -212,7 +286,7 @@ async fn version(pool: &AnyPool, table: Table, slug: &str) -> Result<i64, StoreE
     Ok(row.try_get(0)?)
 }
 
-async fn bump(tx: &mut Transaction<'_, Any>) -> Result<(), StoreError> {
+pub(crate) async fn bump(tx: &mut Transaction<'_, Any>) -> Result<(), StoreError> {
     sqlx::query("UPDATE catalogue_revision SET revision = revision + 1 WHERE id = 1").execute(&mut **tx).await?;
     Ok(())
 }
@@ -222,13 +296,59 @@ fn same(stored: &str, new: &Value) -> bool {
     serde_json::from_str::<Value>(stored).is_ok_and(|v| &v == new)
 }
 
-async fn put<T: serde::Serialize>(
+/// The top-level fields whose values differ between two documents.
+fn changed_fields(before: Option<&Value>, after: Option<&Value>) -> Vec<String> {
+    let empty = serde_json::Map::new();
+    let b = before.and_then(Value::as_object).unwrap_or(&empty);
+    let a = after.and_then(Value::as_object).unwrap_or(&empty);
+    let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter().filter(|k| b.get(*k) != a.get(*k)).cloned().collect()
+}
+
+/// Writes a history entry inside the change's transaction.
+pub(crate) async fn record_change(
+    tx: &mut Transaction<'_, Any>,
+    table: Table,
+    slug: &str,
+    before: Option<&Value>,
+    after: Option<&Value>,
+    now: OffsetDateTime,
+    author: &Author,
+) -> Result<(), StoreError> {
+    let kind = match table {
+        Table::Tools => "tool",
+        Table::Interfaces => "interface",
+    };
+    let fields = serde_json::to_string(&changed_fields(before, after)).unwrap_or_else(|_| "[]".into());
+    sqlx::query(
+        "INSERT INTO catalogue_history (kind, slug, fields, before_doc, after_doc, actor, origin, proposal_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(kind)
+    .bind(slug)
+    .bind(fields)
+    .bind(before.map(Value::to_string))
+    .bind(after.map(Value::to_string))
+    .bind(&author.actor)
+    .bind(author.origin)
+    .bind(&author.proposal)
+    .bind(now.unix_timestamp())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn put<T: serde::Serialize>(
     tx: &mut Transaction<'_, Any>,
     table: Table,
     slug: &str,
     record: &T,
     expected: Option<i64>,
     now: OffsetDateTime,
+    author: &Author,
 ) -> Result<WriteOutcome, StoreError> {
     let value = serde_json::to_value(record).map_err(|e| StoreError::Corrupt(slug.into(), e.to_string()))?;
     let name = table.name();
@@ -254,6 +374,7 @@ async fn put<T: serde::Serialize>(
                     }
                     e => StoreError::Unavailable(e),
                 })?;
+            record_change(tx, table, slug, None, Some(&value), now, author).await?;
             Ok(WriteOutcome::Created)
         }
         Some(row) => {
@@ -278,6 +399,8 @@ async fn put<T: serde::Serialize>(
             if done.rows_affected() == 0 {
                 return Err(StoreError::Conflict(format!("{slug} was changed concurrently")));
             }
+            let before: Value = parse(slug, &doc)?;
+            record_change(tx, table, slug, Some(&before), Some(&value), now, author).await?;
             Ok(WriteOutcome::Updated)
         }
     }

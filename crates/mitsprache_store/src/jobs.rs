@@ -138,8 +138,15 @@ impl<'a> Jobs<'a> {
     }
 
     pub async fn enqueue(&self, job: &NewJob) -> Result<(), StoreError> {
+        self.enqueue_all(std::slice::from_ref(job)).await
+    }
+
+    /// Queues several jobs in one transaction: all of them or none.
+    pub async fn enqueue_all(&self, jobs: &[NewJob]) -> Result<(), StoreError> {
         let mut tx = self.store.write().await?;
-        insert_job(&mut tx, job).await?;
+        for job in jobs {
+            insert_job(&mut tx, job).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -17,8 +17,9 @@ mod identity;
 mod jobs;
 mod migrate;
 mod timestamp;
+mod vendors;
 
-pub use catalogue::{CatalogueData, CatalogueStore, ImportSummary, WriteOutcome};
+pub use catalogue::{Author, CatalogueData, CatalogueStore, HistoryEntry, ImportSummary, WriteOutcome};
 pub use identity::accounts::{Accounts, PasswordReset, ProfileChange};
 pub use identity::clients::Clients;
 pub use identity::consents::{Consent, ConsentWithClient, Consents};
@@ -32,6 +33,7 @@ pub use identity::sessions::{EndSessions, NewSession, RevokeGrants, SessionSelec
 pub use identity::upstream::{UpstreamLink, UpstreamLinks};
 pub use jobs::{ClaimedJob, JobRecord, JobState, Jobs, NewJob, Recurring};
 pub use migrate::MIGRATIONS;
+pub use vendors::{Proposal, ProposalState, Publication, VendorLink, Vendors};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Executor, Transaction};
@@ -184,6 +186,10 @@ impl Store {
 
     pub fn upstream_links(&self) -> UpstreamLinks<'_> {
         UpstreamLinks::new(self)
+    }
+
+    pub fn vendors(&self) -> Vendors<'_> {
+        Vendors::new(self)
     }
 
     pub fn jobs(&self) -> Jobs<'_> {

@@ -27,6 +27,11 @@ pub const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0004_optional_pkce.sql"),
         include_str!("../migrations/postgres/0004_optional_pkce.sql"),
     ),
+    (
+        "0005_catalogue_changes",
+        include_str!("../migrations/sqlite/0005_catalogue_changes.sql"),
+        include_str!("../migrations/postgres/0005_catalogue_changes.sql"),
+    ),
 ];
 
 /// FNV-1a: enough to notice an edited file; not a security boundary.

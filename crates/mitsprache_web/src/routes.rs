@@ -130,6 +130,7 @@ pub fn router(state: AppState) -> Router {
         .route("/marktplatz/schnittstellen/{slug}", get(pages::marketplace::interface_page))
         .route("/marktplatz/vergleich", get(pages::marketplace::compare_page))
         .route("/marktplatz/assistent", get(pages::assistant::assistant_page))
+        .route("/marktplatz/werkzeuge/{slug}/verlauf", get(pages::vendor::history))
         .layer(body_limit())
         .layer(timeout())
         .layer(pages_errors.clone())
@@ -151,6 +152,17 @@ pub fn router(state: AppState) -> Router {
         .route("/konto/ueberall-abmelden", post(account::logout_everywhere))
         .route("/konto/daten.json", get(account::export))
         .route("/konto/loeschen", post(account::delete_submit))
+        .route("/anbieter", get(pages::vendor::vendor_home))
+        .route(
+            "/anbieter/werkzeuge/{slug}/vorschlag",
+            get(pages::vendor::proposal_page).post(pages::vendor::proposal_submit),
+        )
+        .route("/redaktion", get(pages::vendor::editor_home))
+        .route("/redaktion/anbieter", post(pages::vendor::link_submit))
+        .route("/redaktion/anbieter/loesen", post(pages::vendor::unlink_submit))
+        .route("/redaktion/vorschlaege", get(pages::vendor::queue))
+        .route("/redaktion/vorschlaege/{id}/entscheidung", post(pages::vendor::decide))
+        .route("/marktplatz/werkzeuge/{slug}/anfragen", get(pages::vendor::enquiry).post(pages::vendor::enquiry_submit))
         .route("/admin/clients", get(pages::admin::clients).post(pages::admin::add_client))
         .route("/admin/clients/aktion", post(pages::admin::client_action))
         .route("/admin/konten", get(pages::admin::accounts))

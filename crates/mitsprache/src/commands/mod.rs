@@ -163,7 +163,7 @@ pub async fn import(config: &Config, path: &Path, dry_run: bool) -> anyhow::Resu
             doc.interfaces.len()
         ));
     }
-    let summary = hub.import_catalogue(&doc).await.context("the import failed; nothing was changed")?;
+    let summary = hub.import_catalogue(&doc, "import").await.context("the import failed; nothing was changed")?;
     write_stdout(&format!(
         "{} file(s) imported: {} created, {} updated, {} unchanged\n",
         files.len(),

@@ -206,18 +206,23 @@ pub async fn bad_bodies_are_rejected_without_touching_the_catalogue(app: TestApp
     assert_problem(syntax, 400, "invalid-body").await;
     let not_json = app.put("/api/v1/tools/x").header("content-type", "text/plain").body("slug=x").send().await.unwrap();
     assert_problem(not_json, 415, "unsupported-media-type").await;
-    let huge = format!("{{\"slug\": \"x\", \"name\": \"{}\"}}", "a".repeat(2 * 1024 * 1024));
-    // Its own connection: the hub closes a connection whose body it refused to read, and a
-    // pooled client might otherwise send the next request down the closing one.
-    let too_large = reqwest::Client::new()
-        .put(app.url("/api/v1/tools/x"))
-        .bearer_auth(&app.editor_token)
-        .header("content-type", "application/json")
-        .body(huge)
-        .send()
-        .await
-        .unwrap();
-    assert_problem(too_large, 413, "payload-too-large").await;
+    // Announced larger than the limit: refused by its Content-Length before any of it is read
+    // (a client still sending would see the connection close, so none is sent).
+    let too_large = {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(app.address.trim_start_matches("http://")).await.unwrap();
+        let head = format!(
+            "PUT /api/v1/tools/x HTTP/1.1\r\nHost: hub\r\nConnection: close\r\nAuthorization: Bearer {}\r\n\
+             Content-Type: application/json\r\nContent-Length: 2097152\r\n\r\n{{",
+            app.editor_token
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer).await;
+        String::from_utf8_lossy(&answer).into_owned()
+    };
+    assert!(too_large.starts_with("HTTP/1.1 413"), "{too_large}");
+    assert!(too_large.contains("application/problem+json") && too_large.contains("\"code\":\"payload-too-large\""));
     assert_eq!(app.total_tools().await, total);
 }
 

@@ -20,6 +20,7 @@ mod oidc;
 mod openapi;
 mod pages;
 mod probe;
+mod vendors;
 
 use helpers::{Backend, TestApp};
 
@@ -39,6 +40,9 @@ macro_rules! on_both_backends {
 
 on_both_backends! {
     accounts::the_last_admin_keeps_the_role,
+    vendors::a_vendor_proposes_an_editor_publishes_and_the_history_shows_it,
+    vendors::a_stale_proposal_is_not_published_over_a_newer_change,
+    vendors::people_ask_the_vendor_for_an_unknown_fact,
     pages::lists_compare_as_sets,
     pages::the_marketplace_guides_instead_of_dead_ends,
     pages::a_card_never_states_more_than_its_record,

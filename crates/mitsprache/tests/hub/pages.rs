@@ -193,7 +193,8 @@ pub async fn a_card_never_states_more_than_its_record(app: TestApp) {
             assert!(!card.contains(" im Jahr") && !card.contains("einmalig"), "{slug}: an amount the record lacks");
         }
     }
-    let maengelmelder = html.split("id=\"tool-maengelmelder\"").nth(1).unwrap().split("<dt>Kosten</dt>").nth(1).unwrap();
+    let maengelmelder =
+        html.split("id=\"tool-maengelmelder\"").nth(1).unwrap().split("<dt>Kosten</dt>").nth(1).unwrap();
     let maengelmelder = maengelmelder.split("</dd>").next().unwrap();
     assert!(
         maengelmelder.contains("Preis auf Anfrage") && maengelmelder.contains("Kostenangaben aus öffentlichen Quellen"),

@@ -10,8 +10,10 @@
 
 mod housekeeping;
 pub mod logout;
+mod mail;
 
 pub use housekeeping::{Housekeeping, KeyCleanup};
+pub use mail::SendMail;
 
 use crate::Hub;
 use mitsprache_oidc::random::id;
@@ -91,7 +93,12 @@ fn kinds() -> HashMap<&'static str, Kind> {
     fn kind<J: Job>() -> (&'static str, Kind) {
         (J::KIND, Kind { run: run_payload::<J>, backoff: J::backoff })
     }
-    HashMap::from([kind::<logout::BackchannelLogout>(), kind::<Housekeeping>(), kind::<KeyCleanup>()])
+    HashMap::from([
+        kind::<logout::BackchannelLogout>(),
+        kind::<Housekeeping>(),
+        kind::<KeyCleanup>(),
+        kind::<SendMail>(),
+    ])
 }
 
 impl Hub {

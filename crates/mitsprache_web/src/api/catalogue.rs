@@ -254,7 +254,7 @@ pub async fn get_tool_publiccode(
     responses(WriteResponses))]
 pub async fn put_tool(
     State(state): State<AppState>,
-    _editor: Editor,
+    editor: Editor,
     Path(slug): Path<String>,
     headers: HeaderMap,
     ApiJson(tool): ApiJson<Tool>,
@@ -265,7 +265,7 @@ pub async fn put_tool(
         );
     }
     let expected = if_match(&headers)?;
-    let (outcome, version) = state.hub().put_tool(&tool, expected).await?;
+    let (outcome, version) = state.hub().put_tool(&tool, expected, &editor.actor).await?;
     Ok(write_response(slug, version, outcome))
 }
 
@@ -281,10 +281,10 @@ pub async fn put_tool(
     ))]
 pub async fn delete_tool(
     State(state): State<AppState>,
-    _editor: Editor,
+    editor: Editor,
     Path(slug): Path<String>,
 ) -> Result<StatusCode, WebError> {
-    state.hub().delete_tool(&slug).await?;
+    state.hub().delete_tool(&slug, &editor.actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -322,7 +322,7 @@ pub async fn get_interface(
     responses(WriteResponses))]
 pub async fn put_interface(
     State(state): State<AppState>,
-    _editor: Editor,
+    editor: Editor,
     Path(slug): Path<String>,
     headers: HeaderMap,
     ApiJson(interface): ApiJson<Interface>,
@@ -335,7 +335,7 @@ pub async fn put_interface(
         .into());
     }
     let expected = if_match(&headers)?;
-    let (outcome, version) = state.hub().put_interface(&interface, expected).await?;
+    let (outcome, version) = state.hub().put_interface(&interface, expected, &editor.actor).await?;
     Ok(write_response(slug, version, outcome))
 }
 
@@ -352,10 +352,10 @@ pub async fn put_interface(
     ))]
 pub async fn delete_interface(
     State(state): State<AppState>,
-    _editor: Editor,
+    editor: Editor,
     Path(slug): Path<String>,
 ) -> Result<StatusCode, WebError> {
-    state.hub().delete_interface(&slug).await?;
+    state.hub().delete_interface(&slug, &editor.actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

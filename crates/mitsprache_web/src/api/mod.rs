@@ -15,7 +15,10 @@ use mitsprache_hub::Error;
 /// Proof that the request carries an access token of this hub for its API, with the
 /// `catalogue:write` scope, whose holder may edit the catalogue (the hub decides:
 /// `Hub::authorize_catalogue_write`).
-pub struct Editor;
+pub struct Editor {
+    /// Who edits, as the record's history names it.
+    pub actor: String,
+}
 
 impl FromRequestParts<AppState> for Editor {
     type Rejection = WebError;
@@ -23,8 +26,8 @@ impl FromRequestParts<AppState> for Editor {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let authorization = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
         let token = mitsprache_oidc::params::bearer(authorization);
-        state.hub().authorize_catalogue_write(token).await?;
-        Ok(Editor)
+        let actor = state.hub().authorize_catalogue_write(token).await?;
+        Ok(Editor { actor })
     }
 }
 

@@ -354,7 +354,9 @@ pub struct AssistantPage {
     pub interfaces: Vec<Choice>,
     pub interfaces_should: Vec<Choice>,
     pub languages: Vec<Choice>,
+    pub languages_more: Vec<Choice>,
     pub languages_should: Vec<Choice>,
+    pub languages_should_more: Vec<Choice>,
     pub process_types: Vec<Choice>,
     pub unknown: Vec<Choice>,
     pub numbers: Vec<(&'static str, String, String)>,
@@ -387,9 +389,13 @@ fn num(x: f64) -> String {
     if (x - x.round()).abs() < 1e-9 { format!("{}", x.round() as i64) } else { format!("{x:.1}") }
 }
 
+/// A language offered by fewer tools than this is listed under "more languages", so the form
+/// stays short (Tab does not walk through two hundred checkboxes).
+pub(crate) const COMMON_FROM: usize = 4;
+
 /// The languages the catalogue's tools offer, as choices: the five offered most first, then
-/// the rest by name in the page language.
-fn language_choices(catalogue: &Catalogue, locale: Locale, selected: &[String]) -> Vec<Choice> {
+/// the rest by name in the page language; those few tools offer (and not chosen) apart.
+fn language_choices(catalogue: &Catalogue, locale: Locale, selected: &[String]) -> (Vec<Choice>, Vec<Choice>) {
     let mut counts: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
     for tool in catalogue.tools() {
         for tag in tool.languages.as_option().map_or(&[][..], |l| &l.values[..]) {
@@ -406,7 +412,7 @@ fn language_choices(catalogue: &Catalogue, locale: Locale, selected: &[String]) 
     mitsprache_i18n::sort_languages(locale, &mut tags, &common);
     tags.into_iter()
         .map(|tag| Choice { label: view::language_name(locale, &tag), checked: selected.contains(&tag), value: tag })
-        .collect()
+        .partition(|c| c.checked || counts.get(&c.value).is_some_and(|n| *n >= COMMON_FROM))
 }
 
 fn result_view(
@@ -594,6 +600,8 @@ pub async fn assistant_page(
             selected.iter().any(|i| i == v)
         })
     };
+    let must_languages = language_choices(&catalogue, locale, &form.languages);
+    let should_languages = language_choices(&catalogue, locale, &form.languages_should);
     let page = AssistantPage {
         functions,
         flags: choices(
@@ -608,8 +616,10 @@ pub async fn assistant_page(
         ),
         interfaces: interface_choices(&form.interfaces),
         interfaces_should: interface_choices(&form.interfaces_should),
-        languages: language_choices(&catalogue, locale, &form.languages),
-        languages_should: language_choices(&catalogue, locale, &form.languages_should),
+        languages: must_languages.0,
+        languages_more: must_languages.1,
+        languages_should: should_languages.0,
+        languages_should_more: should_languages.1,
         process_types: choices(
             catalogue.taxonomy.process_types.iter().map(|p| (p.key.clone(), p.label.get(locale).to_owned())),
             |v| form.process_types.iter().any(|p| p == v),

@@ -40,6 +40,8 @@ pub struct FacetGroup {
     /// `radio` for single-choice filters, `checkbox` otherwise.
     pub input: &'static str,
     pub options: Vec<FacetOption>,
+    /// Options few tools have, behind "more" (the languages).
+    pub more: Vec<FacetOption>,
 }
 
 pub struct ToolCard {
@@ -175,6 +177,7 @@ pub async fn list_page(
                     FacetOption { disabled: count == 0 && !checked && !value.is_empty(), checked, value, label, count }
                 })
                 .collect(),
+            more: Vec::new(),
         };
     let f = &result.facets;
     let facets = vec![
@@ -257,8 +260,24 @@ pub async fn list_page(
         ),
         group("languages", "facet.languages", "checkbox", languages_in_order(&catalogue, locale, &f.languages)),
     ];
+    let mut facets = facets;
+    if let Some(languages) = facets.iter_mut().find(|g| g.param == "languages") {
+        let offered = |tag: &str| {
+            catalogue
+                .tools()
+                .iter()
+                .filter(|t| t.languages.as_option().is_some_and(|l| l.values.iter().any(|v| v == tag)))
+                .count()
+        };
+        let (common, more): (Vec<FacetOption>, Vec<FacetOption>) = std::mem::take(&mut languages.options)
+            .into_iter()
+            .partition(|o| o.checked || offered(&o.value) >= super::assistant::COMMON_FROM);
+        languages.options = common;
+        languages.more = more;
+    }
     let label_of = |param: &str, value: &str| -> Option<String> {
-        facets.iter().find(|g| g.param == param)?.options.iter().find(|o| o.value == value).map(|o| o.label.clone())
+        let g = facets.iter().find(|g| g.param == param)?;
+        g.options.iter().chain(&g.more).find(|o| o.value == value).map(|o| o.label.clone())
     };
     let chips: Vec<Chip> = pairs
         .iter()
@@ -367,6 +386,27 @@ pub struct Section {
     pub title: String,
     pub rows: Vec<Row>,
     pub source: Option<Source>,
+    /// "beim Anbieter anfragen", when a fact of the section is unknown.
+    pub ask: Option<String>,
+    /// "Angabe des Anbieters vom …, geprüft am …", when the vendor stated the facts.
+    pub vendor_note: Option<String>,
+}
+
+/// The record's group key of a section.
+fn section_group(id: &str) -> Option<&'static str> {
+    Some(match id {
+        "functions" => "functions",
+        "process-types" => "process_types",
+        "licence" => "licence",
+        "hosting" => "hosting",
+        "costs" => "costs",
+        "training" => "training",
+        "accessibility" => "accessibility",
+        "data-protection" => "data_protection",
+        "languages" => "languages",
+        "multi-tenancy" => "multi_tenancy",
+        _ => return None,
+    })
 }
 
 pub struct InterfaceLink {
@@ -419,8 +459,14 @@ fn row(t: &Messages, key: &str, value: Value) -> Row {
 /// The fact groups of a tool, in the order of the record; shared by the tool page and the
 /// comparison so both say the same thing about the same fact.
 fn sections(catalogue: &Catalogue, tool: &Tool, t: &Messages, locale: Locale) -> Vec<Section> {
-    let unknown_section =
-        |id, title: &str, rows: Vec<Row>| Section { id, title: t.get(title).to_owned(), rows, source: None };
+    let unknown_section = |id, title: &str, rows: Vec<Row>| Section {
+        id,
+        title: t.get(title).to_owned(),
+        rows,
+        source: None,
+        ask: None,
+        vendor_note: None,
+    };
     let mut out = Vec::new();
     let labels = |keys: &[String], lookup: &dyn Fn(&str) -> Option<String>| -> String {
         keys.iter().map(|k| lookup(k).unwrap_or_else(|| k.clone())).collect::<Vec<_>>().join(", ")
@@ -436,6 +482,8 @@ fn sections(catalogue: &Catalogue, tool: &Tool, t: &Messages, locale: Locale) ->
             if function_names.is_empty() { Value::unknown(t) } else { Value::text(function_names) },
         )],
         source: Some(Source::of(t, &tool.functions.sourced)),
+        ask: None,
+        vendor_note: None,
     });
     out.push(match tool.process_types.as_option() {
         Some(p) => Section {
@@ -449,6 +497,8 @@ fn sections(catalogue: &Catalogue, tool: &Tool, t: &Messages, locale: Locale) ->
                 })),
             )],
             source: Some(Source::of(t, &p.sourced)),
+            ask: None,
+            vendor_note: None,
         },
         None => unknown_section(
             "process-types",
@@ -465,6 +515,8 @@ fn sections(catalogue: &Catalogue, tool: &Tool, t: &Messages, locale: Locale) ->
                 row(t, "field.open-source", Value::text(view::yes_no(t, l.open_source))),
             ],
             source: Some(Source::of(t, &l.sourced)),
+            ask: None,
+            vendor_note: None,
         },
         None => unknown_section("licence", "section.licence", vec![row(t, "field.licence", Value::unknown(t))]),
     });
@@ -479,6 +531,8 @@ fn sections(catalogue: &Catalogue, tool: &Tool, t: &Messages, locale: Locale) ->
                 row(t, "hosting.hosted-in-germany", flag(&h.hosted_in_germany)),
             ],
             source: Some(Source::of(t, &h.sourced)),
+            ask: None,
+            vendor_note: None,
         },
         None => unknown_section("hosting", "section.hosting", vec![row(t, "field.hosting", Value::unknown(t))]),
     });
@@ -493,6 +547,8 @@ fn sections(catalogue: &Catalogue, tool: &Tool, t: &Messages, locale: Locale) ->
                 row(t, "field.included", Value::of(t, &c.included, |x| x.get(locale).to_owned())),
             ],
             source: Some(Source::of(t, &c.sourced)),
+            ask: None,
+            vendor_note: None,
         },
         None => unknown_section("costs", "section.costs", vec![row(t, "field.costs", Value::unknown(t))]),
     });
@@ -508,6 +564,8 @@ fn sections(catalogue: &Catalogue, tool: &Tool, t: &Messages, locale: Locale) ->
                 row(t, "field.materials", Value::of(t, &tr.materials, |x| x.get(locale).to_owned())),
             ],
             source: Some(Source::of(t, &tr.sourced)),
+            ask: None,
+            vendor_note: None,
         },
         None => unknown_section("training", "section.training", vec![row(t, "field.training", Value::unknown(t))]),
     });
@@ -532,6 +590,8 @@ fn sections(catalogue: &Catalogue, tool: &Tool, t: &Messages, locale: Locale) ->
                 ),
             ],
             source: Some(Source::of(t, &a.sourced)),
+            ask: None,
+            vendor_note: None,
         },
         None => unknown_section(
             "accessibility",
@@ -548,6 +608,8 @@ fn sections(catalogue: &Catalogue, tool: &Tool, t: &Messages, locale: Locale) ->
                 row(t, "field.processor-agreement", flag(&d.processor_agreement)),
             ],
             source: Some(Source::of(t, &d.sourced)),
+            ask: None,
+            vendor_note: None,
         },
         None => unknown_section(
             "data-protection",
@@ -565,6 +627,8 @@ fn sections(catalogue: &Catalogue, tool: &Tool, t: &Messages, locale: Locale) ->
                 Value::text(l.values.iter().map(|x| view::language_name(locale, x)).collect::<Vec<_>>().join(", ")),
             )],
             source: Some(Source::of(t, &l.sourced)),
+            ask: None,
+            vendor_note: None,
         },
         None => unknown_section("languages", "section.languages", vec![row(t, "field.languages", Value::unknown(t))]),
     });
@@ -579,6 +643,8 @@ fn sections(catalogue: &Catalogue, tool: &Tool, t: &Messages, locale: Locale) ->
                 title: t.get("section.multi-tenancy").to_owned(),
                 rows,
                 source: Some(Source::of(t, &m.sourced)),
+                ask: None,
+                vendor_note: None,
             }
         }
         None => unknown_section(
@@ -587,7 +653,32 @@ fn sections(catalogue: &Catalogue, tool: &Tool, t: &Messages, locale: Locale) ->
             vec![row(t, "field.multi-tenancy", Value::unknown(t))],
         ),
     });
+    // Every section with an unknown fact offers to ask the vendor for it.
+    for section in &mut out {
+        if section.rows.iter().any(|r| r.value.unknown)
+            && let Some(group) = section_group(section.id)
+        {
+            section.ask = Some(format!("/marktplatz/werkzeuge/{}/anfragen?feld={group}", tool.slug));
+        }
+    }
     out
+}
+
+/// The source of a fact group, by its key in the record.
+fn group_sourced<'a>(tool: &'a Tool, key: &str) -> Option<&'a mitsprache_catalogue::Sourced> {
+    match key {
+        "functions" => Some(&tool.functions.sourced),
+        "process_types" => tool.process_types.as_option().map(|x| &x.sourced),
+        "licence" => tool.licence.as_option().map(|x| &x.sourced),
+        "hosting" => tool.hosting.as_option().map(|x| &x.sourced),
+        "costs" => tool.costs.as_option().map(|x| &x.sourced),
+        "training" => tool.training.as_option().map(|x| &x.sourced),
+        "accessibility" => tool.accessibility.as_option().map(|x| &x.sourced),
+        "data_protection" => tool.data_protection.as_option().map(|x| &x.sourced),
+        "languages" => tool.languages.as_option().map(|x| &x.sourced),
+        "multi_tenancy" => tool.multi_tenancy.as_option().map(|x| &x.sourced),
+        _ => None,
+    }
 }
 
 fn cost_model_key(m: CostModel) -> &'static str {
@@ -614,6 +705,21 @@ pub async fn tool_page(
     let ctx = Ctx::new(&lang, &path, raw.as_deref());
     let (t, locale) = (ctx.t, ctx.locale);
     let repository_url = tool.source_repository.as_option().and_then(|r| r.clone());
+    let mut sections = sections(&catalogue, tool, t, locale);
+    // The vendor's own statements say so, with the day an editor published them.
+    let history = state.hub().tool_history(&slug).await?;
+    for section in &mut sections {
+        let Some(key) = section_group(section.id) else { continue };
+        let Some(sourced) = group_sourced(tool, key).filter(|s| !s.origin.is_research()) else { continue };
+        let reviewed = history.iter().find(|e| e.origin == "vendor" && e.fields.iter().any(|f| f == key));
+        let stated = view::date(locale, sourced.as_of);
+        section.vendor_note = Some(match reviewed {
+            Some(e) => {
+                t.fmt("tool.vendor-note", &[("date", &stated), ("reviewed", &view::date(locale, e.created_at.date()))])
+            }
+            None => t.fmt("tool.vendor-note-unreviewed", &[("date", &stated)]),
+        });
+    }
     let template = ToolPage {
         slug: tool.slug.to_string(),
         name: tool.name.clone(),
@@ -630,7 +736,7 @@ pub async fn tool_page(
         },
         repository_url,
         publiccode: publiccode::export(tool, &catalogue.taxonomy).is_ok(),
-        sections: sections(&catalogue, tool, t, locale),
+        sections,
         interfaces: tool
             .interfaces
             .iter()

@@ -5,7 +5,9 @@
 pub mod account;
 pub mod admin;
 pub mod assistant;
+pub mod groups;
 pub mod login;
 pub mod marketplace;
 pub mod upstream;
+pub mod vendor;
 pub mod view;
