@@ -186,7 +186,7 @@ enum ClientCommand {
         /// library sends no PKCE (stock OmniAuth); such a tool must send a nonce instead.
         #[arg(long, value_name = "REQUIRED|OPTIONAL")]
         pkce: Option<String>,
-        /// A scope beyond OpenID Connect's the tool may ask for, e.g. catalogue:write (repeatable).
+        /// A scope beyond OpenID Connect's the tool may ask for, e.g. catalogue:write or data:write (repeatable).
         #[arg(long = "scope", value_name = "SCOPE")]
         scopes: Vec<String>,
         /// A resource server (RFC 8707) a machine client may ask tokens for (repeatable).

@@ -80,6 +80,10 @@ pub enum Forbidden {
     Unverified,
     #[error("the account does not speak for this tool's vendor")]
     NotVendor,
+    #[error("the token lacks the data:write scope for the hub's API")]
+    MissingDataScope,
+    #[error("only a tool's own client (client_credentials) pushes its data")]
+    NotMachine,
 }
 
 impl From<StoreError> for Error {

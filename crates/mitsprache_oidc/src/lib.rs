@@ -49,5 +49,14 @@ pub const SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
 /// may ask for it, and only editors' and admins' tokens carrying it may write.
 pub const CATALOGUE_WRITE: &str = "catalogue:write";
 
+/// The hub's data API scope: a tool pushing its own processes and contributions in the data
+/// standard. Only machine clients registered for it get it.
+pub const DATA_WRITE: &str = "data:write";
+
 /// Scopes beyond OpenID Connect's, granted per client.
-pub const EXTRA_SCOPES: [&str; 1] = [CATALOGUE_WRITE];
+pub const EXTRA_SCOPES: [&str; 2] = [CATALOGUE_WRITE, DATA_WRITE];
+
+/// Whether a token with this scope is for the hub's own API (its audience is `ISSUER/api`).
+pub fn is_api_scope(scope: &str) -> bool {
+    scope == CATALOGUE_WRITE || scope == DATA_WRITE
+}

@@ -10,7 +10,7 @@ use crate::error::ProtocolError;
 use crate::grant::{Code, Grant, Scope};
 use crate::jose::{Alg, half_hash};
 use crate::keys::KeySet;
-use crate::{CATALOGUE_WRITE, Lifetimes, SCOPES, pkce};
+use crate::{Lifetimes, SCOPES, pkce};
 use serde::Serialize;
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -32,7 +32,7 @@ impl Provider {
     /// scope grants catalogue writes.
     fn audiences(&self, scope: &Scope) -> Vec<String> {
         let mut aud = vec![self.issuer.clone()];
-        if scope.contains(CATALOGUE_WRITE) {
+        if scope.values().iter().any(|s| crate::is_api_scope(s)) {
             aud.push(self.api_audience());
         }
         aud
@@ -222,11 +222,11 @@ pub fn machine_token(
         }
     };
     let audience = match resource {
-        None if scope.contains(CATALOGUE_WRITE) => provider.api_audience(),
+        None if scope.values().iter().any(|s| crate::is_api_scope(s)) => provider.api_audience(),
         None => provider.issuer.clone(),
         Some(r) => {
             check_resource(r).map_err(ProtocolError::invalid_target)?;
-            let api = scope.contains(CATALOGUE_WRITE) && r == provider.api_audience();
+            let api = scope.values().iter().any(|s| crate::is_api_scope(s)) && r == provider.api_audience();
             if !api && !client.resources.iter().any(|allowed| allowed == r) {
                 return Err(ProtocolError::invalid_target("the client is not registered for this resource").into());
             }
@@ -419,7 +419,7 @@ mod tests {
             ..Registration::default()
         });
         let t = token(&editor, None, None).unwrap();
-        assert_eq!(t.scope, CATALOGUE_WRITE);
+        assert_eq!(t.scope, crate::CATALOGUE_WRITE);
         assert_eq!(aud(&t), vec!["https://hub.example/api"]);
         assert!(token(&editor, None, Some("https://hub.example/api")).is_ok());
     }

@@ -12,6 +12,7 @@
 //! with "database is locked" when a read turns into a write.
 
 mod catalogue;
+mod data;
 mod housekeeping;
 mod identity;
 mod jobs;
@@ -20,6 +21,7 @@ mod timestamp;
 mod vendors;
 
 pub use catalogue::{Author, CatalogueData, CatalogueStore, HistoryEntry, ImportSummary, WriteOutcome};
+pub use data::{Applied, DataQuery, DataStore, NewRecord, Provenance, StoredRecord};
 pub use identity::accounts::{Accounts, PasswordReset, ProfileChange};
 pub use identity::clients::Clients;
 pub use identity::consents::{Consent, ConsentWithClient, Consents};
@@ -190,6 +192,10 @@ impl Store {
 
     pub fn vendors(&self) -> Vendors<'_> {
         Vendors::new(self)
+    }
+
+    pub fn data(&self) -> DataStore<'_> {
+        DataStore::new(self)
     }
 
     pub fn jobs(&self) -> Jobs<'_> {

@@ -32,6 +32,11 @@ pub const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0005_catalogue_changes.sql"),
         include_str!("../migrations/postgres/0005_catalogue_changes.sql"),
     ),
+    (
+        "0006_data",
+        include_str!("../migrations/sqlite/0006_data.sql"),
+        include_str!("../migrations/postgres/0006_data.sql"),
+    ),
 ];
 
 /// FNV-1a: enough to notice an edited file; not a security boundary.

@@ -180,6 +180,9 @@ pub fn problem(error: &Error) -> Response {
         Error::Forbidden(Forbidden::MissingScope) => {
             Some(r#"Bearer realm="mitsprache", error="insufficient_scope", scope="catalogue:write""#)
         }
+        Error::Forbidden(Forbidden::MissingDataScope) => {
+            Some(r#"Bearer realm="mitsprache", error="insufficient_scope", scope="data:write""#)
+        }
         _ => None,
     };
     if let Some(c) = challenge {

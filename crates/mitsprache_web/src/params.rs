@@ -143,3 +143,66 @@ fn is_language_tag(tag: &str) -> bool {
         parts.next().is_some_and(|p| (2..=3).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphabetic()));
     primary_ok && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
 }
+
+/// The filters of the data lists (`/api/v1/processes`, `/api/v1/contributions`, …).
+pub const DATA_FILTERS: [&str; 9] =
+    ["source", "municipality", "status", "topic", "q", "process", "modified_since", "page", "per_page"];
+
+/// Reads a data list's filters. `process` is the hub's id of a process; the caller resolves it.
+/// Which filters apply depends on the record type; one that does not apply is rejected.
+pub fn data_query(
+    pairs: &[(String, String)],
+    kind: mitsprache_standard::Kind,
+) -> Result<mitsprache_hub::data::DataFilter, Error> {
+    use mitsprache_standard::{Kind, ProcessStatus};
+    let applies = |name: &str| match name {
+        "status" | "topic" => kind == Kind::Process,
+        "municipality" => matches!(kind, Kind::Process | Kind::Organisation),
+        "process" => matches!(kind, Kind::Contribution | Kind::Event | Kind::Result),
+        _ => true,
+    };
+    if let Some((k, _)) = pairs.iter().find(|(k, _)| !DATA_FILTERS.contains(&k.as_str()) || !applies(k)) {
+        return Err(invalid(
+            k,
+            format!(
+                "is not a filter of this list ({})",
+                DATA_FILTERS.iter().filter(|f| applies(f)).copied().collect::<Vec<_>>().join(", ")
+            ),
+        ));
+    }
+    let text = |name: &str, max: usize| -> Result<Option<String>, Error> {
+        match single(pairs, name)?.map(str::trim).filter(|v| !v.is_empty()) {
+            Some(v) if v.chars().count() > max => Err(invalid(name, format!("is longer than {max} characters"))),
+            Some(v) if v.chars().any(char::is_control) => Err(invalid(name, "must not contain control characters")),
+            v => Ok(v.map(str::to_owned)),
+        }
+    };
+    let municipality = text("municipality", 8)?;
+    if municipality.as_deref().is_some_and(|m| !mitsprache_standard::check_ags(m)) {
+        return Err(invalid("municipality", "must be an Amtlicher Gemeindeschlüssel (8 digits)"));
+    }
+    let status = text("status", 20)?;
+    if status.as_deref().is_some_and(|s| ProcessStatus::parse(s).is_none()) {
+        return Err(invalid("status", "must be upcoming, open or closed"));
+    }
+    // Unlike a form's filters, an empty `modified_since` is a client's mistake, not "no filter":
+    // a sync that sent it would silently lose its tombstones.
+    let modified_since = match single(pairs, "modified_since")? {
+        None => None,
+        Some(v) => Some(
+            time::OffsetDateTime::parse(v.trim(), &time::format_description::well_known::Rfc3339)
+                .map_err(|_| invalid("modified_since", "must be an RFC 3339 date-time, e.g. 2026-05-01T00:00:00Z"))?,
+        ),
+    };
+    Ok(mitsprache_hub::data::DataFilter {
+        source: text("source", 200)?,
+        municipality,
+        status,
+        topic: text("topic", 100)?,
+        q: text("q", MAX_QUERY_CHARS)?,
+        process: text("process", 64)?,
+        modified_since,
+        page: number(pairs, "page", 1, MAX_PAGE)?.unwrap_or(1) as u64,
+        per_page: number(pairs, "per_page", 1, 100)?.unwrap_or(20) as u64,
+    })
+}

@@ -40,12 +40,13 @@ fn body_limit() -> tower_http::limit::RequestBodyLimitLayer {
 #[openapi(
     info(
         title = "mitsprache API",
-        description = "The participation hub's public API: the marketplace of participation tools and interfaces, and the matching assistant. Reads are open; catalogue writes need an editor's access token with the catalogue:write scope.",
+        description = "The participation hub's public API: the marketplace of participation tools and interfaces, and the matching assistant. Reads are open; catalogue writes need an editor's access token with the catalogue:write scope, data pushes a tool's client_credentials token with the data:write scope.",
         license(name = "EUPL-1.2", identifier = "EUPL-1.2"),
     ),
     tags(
         (name = "catalogue", description = "Marketplace: tools, interfaces and the function taxonomy"),
         (name = "matching", description = "Matching assistant: requirement profile to ranked, explained tools and toolkits"),
+        (name = "data", description = "The data standard: tools push their processes, contributions, events, results and organisations (scope data:write); everyone reads them. Schemas at /standard/v1/{type}.schema.json"),
     ),
     // Types reached only through the `Known<T>` schema helpers, which reference but cannot
     // register them.
@@ -77,7 +78,8 @@ impl Modify for EditorToken {
                         "An access token of this hub (RFC 9068 JWT) for its API (audience PUBLIC_URL/api) with the \
                          scope catalogue:write, held by an editor: a person with the editor or admin role, through a \
                          tool registered for that scope (authorization code flow), or a machine client an admin gave \
-                         the editor role (client_credentials).",
+                         the editor role (client_credentials). Data pushes need the scope data:write on a \
+                         client_credentials token of the tool's own client.",
                     ))
                     .build(),
             ),
@@ -85,7 +87,16 @@ impl Modify for EditorToken {
     }
 }
 
+/// A bulk import may be this large; larger data goes in several requests.
+pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
+
 fn api() -> OpenApiRouter<AppState> {
+    use crate::api::data as d;
+    // The bulk import alone takes large bodies; every other route keeps the small limit.
+    let bulk = OpenApiRouter::new()
+        .routes(routes!(d::import))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_IMPORT_BYTES))
+        .layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(cat::list_tools))
         .routes(routes!(cat::get_tool, cat::put_tool, cat::delete_tool))
@@ -96,6 +107,23 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(cat::list_process_types))
         .routes(routes!(cat::get_catalogue))
         .routes(routes!(crate::api::matching::post_matching))
+        .routes(routes!(d::put_process, d::delete_process))
+        .routes(routes!(d::put_contribution, d::delete_contribution))
+        .routes(routes!(d::put_event, d::delete_event))
+        .routes(routes!(d::put_result, d::delete_result))
+        .routes(routes!(d::put_organisation, d::delete_organisation))
+        .routes(routes!(d::list_processes))
+        .routes(routes!(d::get_process))
+        .routes(routes!(d::list_contributions))
+        .routes(routes!(d::get_contribution))
+        .routes(routes!(d::list_events))
+        .routes(routes!(d::get_event))
+        .routes(routes!(d::list_results))
+        .routes(routes!(d::get_result))
+        .routes(routes!(d::list_organisations))
+        .routes(routes!(d::get_organisation))
+        .layer(body_limit())
+        .merge(bulk)
 }
 
 /// The OpenAPI 3.1 document (snapshot-tested).
@@ -110,17 +138,22 @@ pub fn router(state: AppState) -> Router {
 
     // The API: errors are problem+json. The evaluation matrix download answers the same way, for
     // the spreadsheet or script that fetches it.
-    let api_router = api_router
+    let mut downloads = Router::new()
         .route("/marktplatz/assistent/bewertungsmatrix.csv", get(pages::assistant::matrix_csv))
         .route("/marktplatz/assistent/leistungsbeschreibung.md", get(pages::assistant::requirements_md))
         .route("/marktplatz/assistent/markterkundung.txt", get(pages::assistant::enquiry_txt))
         .route(
             "/api/openapi.json",
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], openapi_json.clone()) }),
-        )
-        .layer(body_limit())
-        .layer(timeout())
-        .layer(middleware::from_fn(error::render_api));
+        );
+    for kind in mitsprache_standard::Kind::ALL {
+        downloads = downloads.route(
+            &format!("/standard/v1/{}.schema.json", kind.as_str()),
+            get(move |State(state): State<AppState>| async move { crate::api::data::schema(&state, kind) }),
+        );
+    }
+    let api_router =
+        api_router.merge(downloads.layer(body_limit())).layer(timeout()).layer(middleware::from_fn(error::render_api));
 
     let pages = Router::new()
         .route("/", get(|| async { Redirect::to("/marktplatz") }))

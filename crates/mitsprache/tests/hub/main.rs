@@ -11,6 +11,7 @@
 mod accounts;
 mod api;
 mod cli;
+mod data;
 mod flows;
 mod helpers;
 mod jobs;
@@ -39,6 +40,11 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends! {
+    data::a_tool_pushes_its_records_and_anyone_reads_them,
+    data::a_rejected_record_names_its_fields,
+    data::pushes_need_data_write_and_reach_only_their_own_records,
+    data::a_bulk_import_keeps_valid_lines_and_names_the_rest,
+    data::the_schemas_are_served_where_their_ids_say,
     accounts::the_last_admin_keeps_the_role,
     vendors::a_vendor_proposes_an_editor_publishes_and_the_history_shows_it,
     vendors::a_stale_proposal_is_not_published_over_a_newer_change,

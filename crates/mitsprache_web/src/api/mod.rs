@@ -2,6 +2,7 @@
 //! extractors every write handler uses (editor authentication and strict JSON bodies).
 
 pub mod catalogue;
+pub mod data;
 pub mod matching;
 
 use crate::error::WebError;

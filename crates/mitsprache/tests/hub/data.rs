@@ -1,0 +1,281 @@
+//! The data standard's push and read API: a tool pushes its own records with a
+//! client_credentials token (`data:write`), anyone reads them, deletions stay visible to
+//! syncing clients, and a bulk import keeps the valid lines and names the rest.
+
+use crate::helpers::{TestApp, assert_problem};
+use serde_json::{Value, json};
+
+/// A tool's client registered for `data:write`, and a token of it.
+async fn tool_token(app: &TestApp) -> (String, String) {
+    use mitsprache_oidc::client::{GrantType, Registration};
+    let registration = Registration {
+        name: "Decidim Musterstadt".into(),
+        grant_types: vec![GrantType::ClientCredentials],
+        scopes: vec!["data:write".into()],
+        ..Registration::default()
+    };
+    let (id, secret) = app.add_client(registration).await;
+    let r = app
+        .client
+        .post(app.url("/oidc/token"))
+        .basic_auth(&id, Some(secret))
+        .form(&[("grant_type", "client_credentials"), ("scope", "data:write")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    (id, body["access_token"].as_str().unwrap().to_owned())
+}
+
+fn process(title: &str) -> Value {
+    json!({
+        "title": {"de": title, "en": "Cycling plan"},
+        "description": {"de": "Wo fehlen Radwege?"},
+        "status": "open",
+        "phases": [{"title": {"de": "Ideen sammeln"}, "start": "2026-05-01T00:00:00+02:00", "end": "2026-06-30T23:59:59+02:00"}],
+        "topics": ["Verkehr", "Klima"],
+        "process_type": "consultation",
+        "municipality": "05315000",
+        "url": "https://decidim.example/processes/rad",
+        "geometry": {"type": "Point", "coordinates": [6.95, 50.94]},
+        "updated_at": "2026-05-02T10:00:00Z"
+    })
+}
+
+fn contribution(process: &str, text: &str) -> Value {
+    json!({
+        "process": process, "kind": "proposal", "title": {"de": text}, "text": {"de": text},
+        "author": null, "votes": {"up": 4, "down": 1}, "status": "in-review",
+        "created_at": "2026-05-03T08:00:00Z", "updated_at": "2026-05-03T08:00:00Z"
+    })
+}
+
+async fn push(app: &TestApp, token: &str, path: &str, body: &Value) -> reqwest::Response {
+    app.client.put(app.url(path)).bearer_auth(token).json(body).send().await.unwrap()
+}
+
+pub async fn a_tool_pushes_its_records_and_anyone_reads_them(app: TestApp) {
+    let (source, token) = tool_token(&app).await;
+    let r = push(&app, &token, "/api/v1/data/processes/rad-2026", &process("Radverkehrskonzept")).await;
+    assert_eq!(r.status(), 201);
+    let created: Value = r.json().await.unwrap();
+    assert_eq!(created["source"], source.as_str());
+    assert_eq!(created["external_id"], "rad-2026");
+    assert_eq!(created["title"]["de"], "Radverkehrskonzept");
+    assert_eq!(created["provenance"]["via"], "push");
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    // The same request again changes nothing, not even `modified`.
+    let r = push(&app, &token, "/api/v1/data/processes/rad-2026", &process("Radverkehrskonzept")).await;
+    assert_eq!(r.status(), 200);
+    let again: Value = r.json().await.unwrap();
+    assert_eq!(again, created);
+
+    let one = app.get_json(&format!("/api/v1/processes/{id}")).await;
+    assert_eq!(one["phases"][0]["title"]["de"], "Ideen sammeln");
+    for (query, expected) in [
+        ("", 1),
+        ("?municipality=05315000", 1),
+        ("?municipality=05314000", 0),
+        ("?status=open", 1),
+        ("?status=closed", 0),
+        ("?topic=verkehr", 1),
+        ("?topic=Verk", 0),
+        ("?q=radverkehr%20RADWEGE", 1),
+        ("?q=Bahnhof", 0),
+        (&format!("?source={source}"), 1),
+        ("?source=another-tool", 0),
+    ] {
+        let list = app.get_json(&format!("/api/v1/processes{query}")).await;
+        assert_eq!(list["total"], expected, "{query}: {list}");
+        assert_eq!(list["items"].as_array().unwrap().len(), expected as usize, "{query}");
+    }
+
+    // Contributions, by the hub's id of their process, paged with a next link.
+    for n in 0..3 {
+        let r = push(
+            &app,
+            &token,
+            &format!("/api/v1/data/contributions/c{n}"),
+            &contribution("rad-2026", &format!("Bügel {n}")),
+        )
+        .await;
+        assert_eq!(r.status(), 201);
+    }
+    let page = app.get_json(&format!("/api/v1/contributions?process={id}&per_page=2")).await;
+    assert_eq!(page["total"], 3);
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    let next = page["links"]["next"].as_str().unwrap();
+    assert!(next.contains("page=2") && next.contains("per_page=2"), "{next}");
+    // The link is absolute at the hub's public URL; this test hub listens elsewhere.
+    let rest = app.get_json(&next[next.find("/api/").unwrap()..]).await;
+    assert_eq!(rest["items"].as_array().unwrap().len(), 1);
+    assert!(rest["links"]["next"].is_null());
+    assert_problem(app.get("/api/v1/contributions?process=nope").await, 400, "invalid-parameter").await;
+    assert_problem(app.get("/api/v1/contributions?status=open").await, 400, "invalid-parameter").await;
+
+    // Deleted: gone from lists and reads, a tombstone for syncing clients.
+    let r = app.client.delete(app.url("/api/v1/data/contributions/c1")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    let r = app.client.delete(app.url("/api/v1/data/contributions/c1")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), 204, "deleting twice is no error");
+    let r = app.client.delete(app.url("/api/v1/data/contributions/never")).bearer_auth(&token).send().await.unwrap();
+    assert_problem(r, 404, "not-found").await;
+    assert_eq!(app.get_json(&format!("/api/v1/contributions?process={id}")).await["total"], 2);
+    let sync = app.get_json("/api/v1/contributions?modified_since=2000-01-01T00:00:00Z").await;
+    assert_eq!(sync["total"], 3);
+    let tombstone = sync["items"].as_array().unwrap().iter().find(|i| i["external_id"] == "c1").unwrap();
+    assert_eq!(tombstone["deleted"], true);
+    assert!(tombstone.get("text").is_none(), "a tombstone keeps no content: {tombstone}");
+    let later = app.get_json("/api/v1/contributions?modified_since=2100-01-01T00:00:00Z").await;
+    assert_eq!(later["total"], 0);
+}
+
+pub async fn a_rejected_record_names_its_fields(app: TestApp) {
+    let (_, token) = tool_token(&app).await;
+    let mut bad = process("Rad");
+    bad["status"] = json!("running");
+    bad["municipality"] = json!("5315000");
+    bad["phases"][0]["end"] = json!("2026-04-01T00:00:00+02:00");
+    bad["process_type"] = json!("referendum-by-post");
+    let body =
+        assert_problem(push(&app, &token, "/api/v1/data/processes/rad", &bad).await, 422, "validation-failed").await;
+    let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    for f in ["status", "municipality", "phases[0].end"] {
+        assert!(fields.contains(&f), "{f} in {body}");
+    }
+    // The vocabulary is checked once the record itself is sound.
+    let mut vocab = process("Rad");
+    vocab["process_type"] = json!("referendum-by-post");
+    let body =
+        assert_problem(push(&app, &token, "/api/v1/data/processes/rad", &vocab).await, 422, "validation-failed").await;
+    assert_eq!(body["errors"][0]["field"], "process_type");
+    let r = app
+        .client
+        .put(app.url("/api/v1/data/processes/rad"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{\"title\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(r, 400, "invalid-body").await;
+    let r = app.client.put(app.url("/api/v1/data/processes/rad")).bearer_auth(&token).body("x").send().await.unwrap();
+    assert_problem(r, 415, "unsupported-media-type").await;
+    assert_eq!(app.get_json("/api/v1/processes").await["total"], 0, "nothing was stored");
+}
+
+pub async fn pushes_need_data_write_and_reach_only_their_own_records(app: TestApp) {
+    let body = process("Rad");
+    let r = app.client.put(app.url("/api/v1/data/processes/rad")).json(&body).send().await.unwrap();
+    assert_problem(r, 401, "unauthorized").await;
+    // An editor's catalogue token is not a tool's data token.
+    let r = push(&app, &app.editor_token, "/api/v1/data/processes/rad", &body).await;
+    let www = r.headers().get("www-authenticate").unwrap().to_str().unwrap().to_owned();
+    assert!(www.contains("data:write"), "{www}");
+    assert_problem(r, 403, "forbidden").await;
+
+    let (a, token_a) = tool_token(&app).await;
+    let (b, token_b) = tool_token(&app).await;
+    assert_eq!(push(&app, &token_a, "/api/v1/data/processes/rad", &body).await.status(), 201);
+    assert_eq!(push(&app, &token_b, "/api/v1/data/processes/rad", &process("Anderes")).await.status(), 201);
+    let a_list = app.get_json(&format!("/api/v1/processes?source={a}")).await;
+    let b_list = app.get_json(&format!("/api/v1/processes?source={b}")).await;
+    assert_eq!(a_list["items"][0]["title"]["de"], "Rad");
+    assert_eq!(b_list["items"][0]["title"]["de"], "Anderes");
+    assert_ne!(a_list["items"][0]["id"], b_list["items"][0]["id"]);
+    // B's deletion reaches only B's record.
+    let r = app.client.delete(app.url("/api/v1/data/processes/rad")).bearer_auth(&token_b).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(app.get_json(&format!("/api/v1/processes?source={a}")).await["total"], 1);
+    assert_eq!(app.get_json(&format!("/api/v1/processes?source={b}")).await["total"], 0);
+}
+
+pub async fn a_bulk_import_keeps_valid_lines_and_names_the_rest(app: TestApp) {
+    let (source, token) = tool_token(&app).await;
+    let mut lines = Vec::new();
+    let mut p = process("Haushalt 2027");
+    p["type"] = json!("process");
+    p["id"] = json!("haushalt");
+    lines.push(p.to_string());
+    for n in 0..5 {
+        let mut c = contribution("haushalt", &format!("Vorschlag {n}"));
+        c["type"] = json!("contribution");
+        c["id"] = json!(format!("v{n}"));
+        lines.push(c.to_string());
+    }
+    lines.push(String::new()); // blank lines are skipped
+    lines.push("{not json".into()); // line 8
+    lines.push(json!({"type": "contribution", "id": "v9", "process": "haushalt", "kind": "tweet"}).to_string()); // 9
+    lines.push(json!({"type": "contribution", "id": "v0", "deleted": true}).to_string()); // 10
+    let ndjson = lines.join("\n") + "\n";
+    let send = |body: String| {
+        app.client
+            .post(app.url("/api/v1/data/import"))
+            .bearer_auth(&token)
+            .header("content-type", "application/x-ndjson")
+            .body(body)
+            .send()
+    };
+    let r = send(ndjson.clone()).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let report: Value = r.json().await.unwrap();
+    assert_eq!(report["lines"], 9, "{report}");
+    assert_eq!(report["created"], 6, "{report}");
+    // v0 was created and deleted within the import.
+    assert_eq!(report["deleted"], 1, "{report}");
+    let rejected: Vec<u64> =
+        report["rejected"].as_array().unwrap().iter().map(|r| r["line"].as_u64().unwrap()).collect();
+    assert_eq!(rejected, vec![8, 9]);
+    let nine = &report["rejected"][1]["errors"];
+    assert!(nine.as_array().unwrap().iter().any(|e| e["field"] == "kind"), "{nine}");
+
+    let state = format!("/api/v1/contributions?source={source}&modified_since=2000-01-01T00:00:00Z&per_page=100");
+    let before = app.get_json(&state).await;
+    assert_eq!(before["total"], 5);
+    // Idempotent: the same import again keeps the same state.
+    let report: Value = send(ndjson).await.unwrap().json().await.unwrap();
+    assert_eq!((report["created"].as_u64(), report["updated"].as_u64()), (Some(0), Some(1)), "{report}");
+    let after = app.get_json(&state).await;
+    let texts = |v: &Value| {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| (i["external_id"].to_string(), i["text"].to_string(), i["deleted"].to_string()))
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    assert_eq!(texts(&after), texts(&before));
+
+    // Nothing kept: a problem naming each line, not a report of nothing done.
+    let body = assert_problem(send("{\"type\": \"poll\"}\n{}\n".into()).await.unwrap(), 422, "validation-failed").await;
+    assert_eq!(body["errors"][0]["record"], "line 1", "{body}");
+    assert!(body["errors"].as_array().unwrap().iter().any(|e| e["record"] == "line 2"), "{body}");
+
+    let r = app
+        .client
+        .post(app.url("/api/v1/data/import"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(r, 415, "unsupported-media-type").await;
+}
+
+pub async fn the_schemas_are_served_where_their_ids_say(app: TestApp) {
+    for kind in ["process", "contribution", "event", "result", "organisation"] {
+        let path = format!("/standard/v1/{kind}.schema.json");
+        let r = app.get(&path).await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "application/schema+json");
+        let schema: Value = r.json().await.unwrap();
+        let id = schema["$id"].as_str().unwrap();
+        assert!(id.starts_with("http") && id.ends_with(&path), "{kind}: {id}");
+        assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
+        assert!(schema["required"].as_array().unwrap().contains(&json!("updated_at")), "{kind}");
+    }
+    assert_eq!(app.get("/standard/v1/poll.schema.json").await.status(), 404);
+}

@@ -1,0 +1,264 @@
+//! Records of the data standard, as tools push them and connectors fetch them. The hub checks a
+//! record against the standard before it gets here; this module keeps it, its source and its
+//! history of change (`created`, `modified`, tombstones) and answers the filtered lists.
+
+use crate::timestamp::{at, secs};
+use crate::{Store, StoreError};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+use time::OffsetDateTime;
+
+pub struct DataStore<'a> {
+    store: &'a Store,
+}
+
+/// One record to keep, or a tombstone (`doc: None`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRecord {
+    pub id: String,
+    pub kind: &'static str,
+    pub source: String,
+    pub external_id: String,
+    /// The record's JSON; `None` deletes.
+    pub doc: Option<String>,
+    pub process: Option<String>,
+    pub status: Option<String>,
+    pub municipality: Option<String>,
+    /// `|a|b|`, empty without topics.
+    pub topics: String,
+    pub search: String,
+    pub updated_at: Option<OffsetDateTime>,
+}
+
+/// How a record reached the hub.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provenance {
+    /// `push`, or the connector's kind (`decidim`, `open311`, …).
+    pub via: String,
+    pub fetched_at: OffsetDateTime,
+}
+
+/// What writing one record did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    Created,
+    Updated,
+    /// The same record was there already: nothing was written, `modified` stays.
+    Unchanged,
+    Deleted,
+    /// A deletion of a record the source never sent.
+    Missing,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRecord {
+    pub id: String,
+    pub kind: String,
+    pub source: String,
+    pub external_id: String,
+    pub doc: Option<String>,
+    pub deleted: bool,
+    pub via: String,
+    pub fetched_at: OffsetDateTime,
+    pub created: OffsetDateTime,
+    pub modified: OffsetDateTime,
+}
+
+/// A filtered list. Every filter is optional; values are bound, never part of the SQL text.
+#[derive(Debug, Clone, Default)]
+pub struct DataQuery {
+    pub kind: &'static str,
+    pub source: Option<String>,
+    pub municipality: Option<String>,
+    pub status: Option<String>,
+    pub topic: Option<String>,
+    /// Lower-case words that must all occur in the record's texts.
+    pub words: Vec<String>,
+    /// The external id of the process (with `source`), for contributions, events and results.
+    pub process: Option<String>,
+    /// Changed at or after this time, tombstones included, oldest first (for syncing). Without
+    /// it, tombstones are left out and the newest come first.
+    pub modified_since: Option<OffsetDateTime>,
+    pub offset: u64,
+    pub limit: u64,
+}
+
+const COLUMNS: &str = "id, kind, source, external_id, doc, deleted, via, fetched_at, created, modified";
+
+fn stored(r: &AnyRow) -> Result<StoredRecord, StoreError> {
+    Ok(StoredRecord {
+        id: r.try_get("id")?,
+        kind: r.try_get("kind")?,
+        source: r.try_get("source")?,
+        external_id: r.try_get("external_id")?,
+        doc: r.try_get("doc")?,
+        deleted: r.try_get::<i64, _>("deleted")? != 0,
+        via: r.try_get("via")?,
+        fetched_at: at(r, "fetched_at")?,
+        created: at(r, "created")?,
+        modified: at(r, "modified")?,
+    })
+}
+
+/// `%…%` for LIKE, with the pattern characters of the input escaped.
+fn like(s: &str) -> String {
+    let escaped = s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+impl<'a> DataStore<'a> {
+    pub(crate) fn new(store: &'a Store) -> Self {
+        DataStore { store }
+    }
+
+    /// Writes a batch in one transaction: all of it is kept, or none.
+    pub async fn apply(&self, records: &[NewRecord], via: &Provenance) -> Result<Vec<Applied>, StoreError> {
+        let mut tx = self.store.write().await?;
+        let mut out = Vec::with_capacity(records.len());
+        for r in records {
+            out.push(apply_one(&mut tx, r, via).await?);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    pub async fn get(&self, id: &str) -> Result<Option<StoredRecord>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM data_records WHERE id = $1");
+        sqlx::query(&sql).bind(id).fetch_optional(self.store.pool()).await?.as_ref().map(stored).transpose()
+    }
+
+    /// The page asked for and the number of all matches.
+    pub async fn list(&self, q: &DataQuery) -> Result<(u64, Vec<StoredRecord>), StoreError> {
+        let mut clauses = vec!["kind = $1".to_owned()];
+        let mut values: Vec<String> = vec![q.kind.to_owned()];
+        let mut add = |clause: &str, value: String| {
+            values.push(value);
+            clauses.push(clause.replace('?', &format!("${}", values.len())));
+        };
+        if let Some(s) = &q.source {
+            add("source = ?", s.clone());
+        }
+        if let Some(m) = &q.municipality {
+            add("municipality = ?", m.clone());
+        }
+        if let Some(s) = &q.status {
+            add("status = ?", s.clone());
+        }
+        if let Some(t) = &q.topic {
+            add("topics LIKE ? ESCAPE '\\'", like(&format!("|{}|", t.to_lowercase())));
+        }
+        for w in &q.words {
+            add("search LIKE ? ESCAPE '\\'", like(w));
+        }
+        if let Some(p) = &q.process {
+            add("process = ?", p.clone());
+        }
+        let mut since_at = None;
+        let order = match q.modified_since {
+            Some(since) => {
+                since_at = Some(secs(since));
+                clauses.push(format!("modified >= ${}", values.len() + 1));
+                "modified ASC, id ASC"
+            }
+            None => {
+                clauses.push("deleted = 0".into());
+                "modified DESC, id ASC"
+            }
+        };
+        let filter = clauses.join(" AND ");
+        let count_sql = format!("SELECT COUNT(*) FROM data_records WHERE {filter}");
+        let mut count = sqlx::query(&count_sql);
+        for v in &values {
+            count = count.bind(v);
+        }
+        if let Some(t) = since_at {
+            count = count.bind(t);
+        }
+        let total: i64 = count.fetch_one(self.store.pool()).await?.try_get(0)?;
+        let list_sql = format!(
+            "SELECT {COLUMNS} FROM data_records WHERE {filter} ORDER BY {order} LIMIT {} OFFSET {}",
+            q.limit.min(1_000),
+            q.offset
+        );
+        let mut list = sqlx::query(&list_sql);
+        for v in &values {
+            list = list.bind(v);
+        }
+        if let Some(t) = since_at {
+            list = list.bind(t);
+        }
+        let rows = list.fetch_all(self.store.pool()).await?;
+        Ok((u64::try_from(total).unwrap_or(0), rows.iter().map(stored).collect::<Result<_, _>>()?))
+    }
+}
+
+async fn apply_one(tx: &mut Transaction<'static, Any>, r: &NewRecord, via: &Provenance) -> Result<Applied, StoreError> {
+    let existing = sqlx::query("SELECT doc, deleted FROM data_records WHERE id = $1")
+        .bind(&r.id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let existing = match existing {
+        Some(row) => Some((row.try_get::<Option<String>, _>("doc")?, row.try_get::<i64, _>("deleted")? != 0)),
+        None => None,
+    };
+    let now = secs(via.fetched_at);
+    match (&r.doc, existing) {
+        (None, None) => Ok(Applied::Missing),
+        (None, Some((_, true))) => Ok(Applied::Unchanged),
+        (None, Some((_, false))) => {
+            sqlx::query(
+                "UPDATE data_records SET doc = NULL, deleted = 1, search = '', via = $2, fetched_at = $3, modified = $3 \
+                 WHERE id = $1",
+            )
+            .bind(&r.id)
+            .bind(&via.via)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+            Ok(Applied::Deleted)
+        }
+        (Some(doc), Some((Some(old), false))) if *doc == old => Ok(Applied::Unchanged),
+        (Some(doc), Some(_)) => {
+            sqlx::query(
+                "UPDATE data_records SET doc = $2, deleted = 0, process = $3, status = $4, municipality = $5, topics = $6, \
+                 search = $7, updated_at = $8, via = $9, fetched_at = $10, modified = $10 WHERE id = $1",
+            )
+            .bind(&r.id)
+            .bind(doc)
+            .bind(&r.process)
+            .bind(&r.status)
+            .bind(&r.municipality)
+            .bind(&r.topics)
+            .bind(&r.search)
+            .bind(r.updated_at.map(secs))
+            .bind(&via.via)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+            Ok(Applied::Updated)
+        }
+        (Some(doc), None) => {
+            sqlx::query(
+                "INSERT INTO data_records (id, kind, source, external_id, doc, deleted, process, status, municipality, \
+                 topics, search, updated_at, via, fetched_at, created, modified) \
+                 VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $9, $10, $11, $12, $13, $13, $13)",
+            )
+            .bind(&r.id)
+            .bind(r.kind)
+            .bind(&r.source)
+            .bind(&r.external_id)
+            .bind(doc)
+            .bind(&r.process)
+            .bind(&r.status)
+            .bind(&r.municipality)
+            .bind(&r.topics)
+            .bind(&r.search)
+            .bind(r.updated_at.map(secs))
+            .bind(&via.via)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+            Ok(Applied::Created)
+        }
+    }
+}
