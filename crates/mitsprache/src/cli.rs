@@ -1,5 +1,5 @@
-//! The command line: `serve`, `migrate`, `catalogue import|export`, `user`, `client`, `keys`,
-//! `jobs`, `config example`.
+//! The command line: `serve`, `migrate`, `catalogue import|export|report`, `user`, `client`,
+//! `keys`, `jobs`, `source add|list`, `sync`, `config example`.
 
 use crate::commands;
 use crate::config::{Config, Overrides};
@@ -56,6 +56,16 @@ enum Command {
     Jobs {
         #[command(subcommand)]
         command: JobsCommand,
+    },
+    /// Tools the hub pulls standard data from (processes, contributions).
+    Source {
+        #[command(subcommand)]
+        command: SourceCommand,
+    },
+    /// Pull one source now; exits 0 when the sync completed.
+    Sync {
+        /// The source's name (see `mitsprache source list`).
+        name: String,
     },
     /// Configuration helpers.
     Config {
@@ -217,6 +227,33 @@ enum JobsCommand {
 }
 
 #[derive(Subcommand)]
+enum SourceCommand {
+    /// Add a source; prints it as JSON. Its sync runs every --interval minutes as a job.
+    Add {
+        /// decidim, consul, dipas, open311, govocal, meinberlin, limesurvey or oparl.
+        #[arg(long)]
+        kind: String,
+        /// How the records' `source` reads, e.g. decidim-koeln (lower case, digits, hyphens).
+        #[arg(long)]
+        name: String,
+        /// The tool's base URL (Decidim's GraphQL is at BASE/api, Open311 at BASE/requests.json).
+        #[arg(long)]
+        url: String,
+        /// The Amtlicher Gemeindeschlüssel of the municipality (8 digits).
+        #[arg(long)]
+        municipality: Option<String>,
+        /// A JSON file with the source's credentials, for tools whose API needs them.
+        #[arg(long, value_name = "FILE")]
+        credentials_file: Option<PathBuf>,
+        /// Minutes between syncs, 5 to 10080.
+        #[arg(long, default_value_t = 60)]
+        interval: i64,
+    },
+    /// List the sources with their latest sync.
+    List,
+}
+
+#[derive(Subcommand)]
 enum ConfigCommand {
     /// Print an example configuration file with the defaults.
     Example,
@@ -297,6 +334,21 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Jobs { command: JobsCommand::List { kind, limit } } => {
             commands::identity::jobs_list(&config, kind.as_deref(), limit).await
         }
+        Command::Source {
+            command: SourceCommand::Add { kind, name, url, municipality, credentials_file, interval },
+        } => {
+            let args = commands::sources::SourceArgs {
+                kind: &kind,
+                name: &name,
+                url: &url,
+                municipality: municipality.as_deref(),
+                credentials_file: credentials_file.as_deref(),
+                interval,
+            };
+            commands::sources::add(&config, args).await
+        }
+        Command::Source { command: SourceCommand::List } => commands::sources::list(&config).await,
+        Command::Sync { name } => commands::sources::sync(&config, &name).await,
         Command::Config { .. } => Ok(()),
     }
 }

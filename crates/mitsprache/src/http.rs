@@ -1,5 +1,5 @@
 //! Outbound HTTP for the hub (back-channel logouts, upstream providers, sector identifier
-//! documents), through reqwest with rustls: no redirects followed, connect timeout 5 s, the
+//! documents, the connectors' sources), through reqwest with rustls: no redirects followed, connect timeout 5 s, the
 //! body read up to the request's limit. Errors never carry the URL (its query may hold secrets).
 
 use mitsprache_hub::ports::{BoxFuture, Http, HttpError, HttpRequest, HttpResponse, Method};
@@ -30,6 +30,9 @@ impl Http for ReqwestHttp {
             if let Some(form) = &request.form {
                 builder = builder.form(form);
             }
+            if let Some(json) = &request.json {
+                builder = builder.json(json);
+            }
             if let Some((id, secret)) = &request.basic_auth {
                 builder = builder.basic_auth(id, Some(secret));
             }
@@ -38,6 +41,12 @@ impl Http for ReqwestHttp {
             }
             let mut response = builder.send().await.map_err(|e| HttpError(e.without_url().to_string()))?;
             let status = response.status().as_u16();
+            // Only the seconds form; an HTTP date is read as absent (the caller backs off on its own).
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok());
             if response.content_length().is_some_and(|n| n > request.max_body as u64) {
                 return Err(HttpError(format!("the answer is larger than {} bytes", request.max_body)));
             }
@@ -48,7 +57,7 @@ impl Http for ReqwestHttp {
                 }
                 body.extend_from_slice(&chunk);
             }
-            Ok(HttpResponse { status, body })
+            Ok(HttpResponse { status, body, retry_after })
         })
     }
 }

@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 
 /// Lines written in one transaction of a bulk import: large enough that the commit's fsync is
 /// shared by many records, small enough that a lock is never held for long.
-const BATCH: usize = 1_000;
+pub(crate) const BATCH: usize = 1_000;
 
 /// What a bulk import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -235,7 +235,7 @@ fn invalid(external_id: &str, errors: Vec<FieldError>) -> Error {
     )
 }
 
-fn new_record(source: &str, external_id: &str, record: &Record) -> NewRecord {
+pub(crate) fn new_record(source: &str, external_id: &str, record: &Record) -> NewRecord {
     let kind = record.kind();
     let (status, municipality, topics) = match record {
         Record::Process(p) => (
@@ -273,7 +273,7 @@ fn new_record(source: &str, external_id: &str, record: &Record) -> NewRecord {
     }
 }
 
-fn tombstone(kind: Kind, source: &str, external_id: &str) -> NewRecord {
+pub(crate) fn tombstone(kind: Kind, source: &str, external_id: &str) -> NewRecord {
     NewRecord {
         id: record_id(kind, source, external_id),
         kind: kind.as_str(),

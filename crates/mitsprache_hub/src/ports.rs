@@ -39,6 +39,8 @@ pub struct HttpRequest {
     pub url: String,
     /// `application/x-www-form-urlencoded` pairs.
     pub form: Option<Vec<(String, String)>>,
+    /// A JSON body (`application/json`), e.g. a GraphQL query.
+    pub json: Option<serde_json::Value>,
     pub basic_auth: Option<(String, String)>,
     pub bearer: Option<String>,
     pub timeout: std::time::Duration,
@@ -52,6 +54,7 @@ impl HttpRequest {
             method: Method::Get,
             url: url.into(),
             form: None,
+            json: None,
             basic_auth: None,
             bearer: None,
             timeout: std::time::Duration::from_secs(10),
@@ -61,6 +64,10 @@ impl HttpRequest {
 
     pub fn post_form(url: impl Into<String>, form: Vec<(String, String)>) -> HttpRequest {
         HttpRequest { method: Method::Post, form: Some(form), ..HttpRequest::get(url) }
+    }
+
+    pub fn post_json(url: impl Into<String>, body: serde_json::Value) -> HttpRequest {
+        HttpRequest { method: Method::Post, json: Some(body), ..HttpRequest::get(url) }
     }
 
     pub fn basic_auth(mut self, id: &str, secret: &str) -> HttpRequest {
@@ -88,6 +95,8 @@ impl HttpRequest {
 pub struct HttpResponse {
     pub status: u16,
     pub body: Vec<u8>,
+    /// `Retry-After` in seconds, when the answer gives one (429, 503).
+    pub retry_after: Option<u64>,
 }
 
 impl HttpResponse {

@@ -122,6 +122,17 @@ impl<'a> DataStore<'a> {
         Ok(out)
     }
 
+    /// The external ids of the live (not deleted) records of a source and kind: what a full
+    /// sync compares with what the source still shows.
+    pub async fn live_ids(&self, source: &str, kind: &str) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT external_id FROM data_records WHERE source = $1 AND kind = $2 AND deleted = 0")
+            .bind(source)
+            .bind(kind)
+            .fetch_all(self.store.pool())
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get("external_id")?)).collect()
+    }
+
     pub async fn get(&self, id: &str) -> Result<Option<StoredRecord>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM data_records WHERE id = $1");
         sqlx::query(&sql).bind(id).fetch_optional(self.store.pool()).await?.as_ref().map(stored).transpose()

@@ -17,6 +17,7 @@ mod housekeeping;
 mod identity;
 mod jobs;
 mod migrate;
+mod sources;
 mod timestamp;
 mod vendors;
 
@@ -35,6 +36,7 @@ pub use identity::sessions::{EndSessions, NewSession, RevokeGrants, SessionSelec
 pub use identity::upstream::{UpstreamLink, UpstreamLinks};
 pub use jobs::{ClaimedJob, JobRecord, JobState, Jobs, NewJob, Recurring};
 pub use migrate::MIGRATIONS;
+pub use sources::{SourceRecord, Sources, SyncRecord};
 pub use vendors::{Proposal, ProposalState, Publication, VendorLink, Vendors};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -192,6 +194,10 @@ impl Store {
 
     pub fn vendors(&self) -> Vendors<'_> {
         Vendors::new(self)
+    }
+
+    pub fn sources(&self) -> Sources<'_> {
+        Sources::new(self)
     }
 
     pub fn data(&self) -> DataStore<'_> {

@@ -37,6 +37,11 @@ pub const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0006_data.sql"),
         include_str!("../migrations/postgres/0006_data.sql"),
     ),
+    (
+        "0007_sources",
+        include_str!("../migrations/sqlite/0007_sources.sql"),
+        include_str!("../migrations/postgres/0007_sources.sql"),
+    ),
 ];
 
 /// FNV-1a: enough to notice an edited file; not a security boundary.

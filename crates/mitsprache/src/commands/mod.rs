@@ -1,6 +1,7 @@
 //! The commands behind the CLI. Errors are reported with anyhow at this edge.
 
 pub mod identity;
+pub mod sources;
 
 use crate::cli::{ExportFormat, ReportFormat};
 use crate::config::Config;

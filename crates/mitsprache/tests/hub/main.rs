@@ -21,6 +21,7 @@ mod oidc;
 mod openapi;
 mod pages;
 mod probe;
+mod sources;
 mod vendors;
 
 use helpers::{Backend, TestApp};
@@ -40,6 +41,7 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends! {
+    sources::a_source_is_checked_and_synced_once_at_a_time,
     data::a_tool_pushes_its_records_and_anyone_reads_them,
     data::a_rejected_record_names_its_fields,
     data::pushes_need_data_write_and_reach_only_their_own_records,

@@ -98,6 +98,7 @@ fn kinds() -> HashMap<&'static str, Kind> {
         kind::<Housekeeping>(),
         kind::<KeyCleanup>(),
         kind::<SendMail>(),
+        kind::<crate::connectors::SyncSource>(),
     ])
 }
 

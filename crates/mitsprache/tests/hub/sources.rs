@@ -1,0 +1,71 @@
+//! Sources of pulled data: what `source add` accepts, one sync per source at a time, and a
+//! failed sync logged without touching the records. The connectors themselves run against
+//! servers in the tools' real API shapes in tests/connectors (scripts/test).
+
+use crate::helpers::TestApp;
+use mitsprache_hub::Error;
+use mitsprache_hub::connectors::{NewSource, SourceKind};
+
+fn source(name: &str, kind: SourceKind, url: &str) -> NewSource {
+    NewSource {
+        name: name.into(),
+        kind,
+        url: url.into(),
+        municipality: Some("05315000".into()),
+        credentials: None,
+        interval_minutes: 60,
+    }
+}
+
+pub async fn a_source_is_checked_and_synced_once_at_a_time(app: TestApp) {
+    let hub = &app.hub;
+    for (bad, field) in [
+        (source("Decidim Köln", SourceKind::Decidim, "https://d.example"), "name"),
+        (source("d", SourceKind::Decidim, "ftp://d.example"), "url"),
+        (source("d", SourceKind::Decidim, "https://d.example/?x=1"), "url"),
+        (
+            NewSource { municipality: Some("123".into()), ..source("d", SourceKind::Decidim, "https://d.example") },
+            "municipality",
+        ),
+        (NewSource { interval_minutes: 1, ..source("d", SourceKind::Decidim, "https://d.example") }, "interval"),
+        (
+            NewSource { credentials: Some("[1]".into()), ..source("d", SourceKind::Decidim, "https://d.example") },
+            "credentials",
+        ),
+    ] {
+        match hub.add_source(bad).await {
+            Err(Error::Invalid { field: f, .. }) => assert_eq!(f, field),
+            other => panic!("{field}: {other:?}"),
+        }
+    }
+    assert!(matches!(
+        hub.add_source(source("g", SourceKind::Govocal, "https://g.example")).await,
+        Err(Error::Unprocessable(_))
+    ));
+
+    // Port 9 (discard) refuses connections on this machine: the walk fails at its first request.
+    let added = hub.add_source(source("open311-bonn", SourceKind::Open311, "http://127.0.0.1:9/")).await.unwrap();
+    assert_eq!(added.url, "http://127.0.0.1:9");
+    assert!(matches!(
+        hub.add_source(source("open311-bonn", SourceKind::Open311, "http://127.0.0.1:9")).await,
+        Err(Error::Conflict(_))
+    ));
+
+    let store = app.store().await;
+    let now = app.clock_now();
+    assert!(store.sources().lease("open311-bonn", now, now + time::Duration::hours(1)).await.unwrap());
+    assert!(matches!(hub.sync_source("open311-bonn", &|_, _| {}).await, Err(Error::Conflict(_))));
+    store.sources().release("open311-bonn").await.unwrap();
+    assert!(matches!(hub.sync_source("open311-bonn", &|_, _| {}).await, Err(Error::Unavailable(_))));
+    let log = hub.source_syncs("open311-bonn", 10).await.unwrap();
+    assert_eq!(log.len(), 1);
+    assert!(!log[0].ok && log[0].requests == 1 && !log[0].message.is_empty(), "{log:?}");
+    // The failed sync released its lease.
+    assert!(store.sources().lease("open311-bonn", now, now + time::Duration::hours(1)).await.unwrap());
+    assert!(matches!(hub.sync_source("nope", &|_, _| {}).await, Err(Error::NotFound)));
+
+    // Its sync is a recurring job, first due after one interval.
+    let jobs = hub.jobs(Some("source.sync"), 10).await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert!(jobs[0].run_at > now + time::Duration::minutes(59), "{:?}", jobs[0]);
+}

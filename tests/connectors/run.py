@@ -1,0 +1,144 @@
+"""The pull connectors end to end: `mitsprache source add`, `mitsprache sync` and the read API,
+against local servers in the tools' real API shapes (servers.py), with paging, refusals
+(429/503 with Retry-After), an unmappable record, edits and deletions between two syncs, and a
+sync that breaks half-way.
+
+Usage: run.py MITSPRACHE_BINARY DATABASE_URL HUB_URL
+"""
+
+import json
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+
+import requests
+
+from servers import Decidim, Open311, serve
+
+
+def cli(binary, database, *args, ok=True):
+    r = subprocess.run([binary, "--database", database, *args], capture_output=True, text=True, timeout=600)
+    if ok and r.returncode != 0:
+        raise AssertionError(f"mitsprache {' '.join(args)} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
+    return r
+
+
+def records(hub, kind, source, **params):
+    out, page = [], 1
+    while True:
+        r = requests.get(f"{hub}/api/v1/{kind}", params={"source": source, "per_page": 100, "page": page, **params}, timeout=10)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        out += body["items"]
+        if "next" not in body["links"]:
+            return out
+        page += 1
+
+
+def check(condition, message):
+    if not condition:
+        raise AssertionError(message)
+
+
+def decidim(binary, database, hub, suffix):
+    tool = Decidim()
+    tool.seed()
+    server, url = serve(tool)
+    name = f"decidim-{suffix}"
+    added = json.loads(cli(binary, database, "source", "add", "--kind", "decidim", "--name", name, "--url", url,
+                           "--municipality", "05315000", "--interval", "60").stdout)
+    check(added["name"] == name and added["credentials"] is False, added)
+
+    tool.control.fail_next = [429]  # the first request is refused with Retry-After: 1
+    started = time.monotonic()
+    out = cli(binary, database, "sync", name).stdout
+    check(time.monotonic() - started >= 1.0, "the sync did not wait for Retry-After")
+    check(tool.control.refused == 1, "the refusal was not met")
+    check("1 rejected" in out and "rejected 1077" in out, out)
+    processes = records(hub, "processes", name)
+    contributions = records(hub, "contributions", name)
+    check(len(processes) == 2, processes)
+    check(len(contributions) == 119, len(contributions))  # 120, one unmappable
+    rad = next(p for p in processes if p["external_id"] == "1")
+    check(rad["status"] == "open" and rad["municipality"] == "05315000", rad)
+    check(rad["description"] == {"de": "Wo fehlen Radwege?"}, rad)
+    check(rad["url"] == f"{url}/processes/radverkehr", rad)
+    check(next(p for p in processes if p["external_id"] == "2")["status"] == "closed", processes)
+    five = next(c for c in contributions if c["external_id"] == "1005")
+    check(five["status"] == "withdrawn" and five["votes"] == {"up": 5, "down": 0}, five)
+    check(five["location"] == {"type": "Point", "coordinates": [6.95, 50.94]}, five)
+    check(five["provenance"]["via"] == "decidim", five)
+    # 2 components with 90 and 30 proposals, 50 a page: 2 + 1 pages, and the process list.
+    requests_first = tool.control.requests
+
+    # Nothing changed: nothing is written.
+    out = cli(binary, database, "sync", name).stdout
+    check("0 created, 0 updated" in out and "0 deleted" in out, out)
+
+    tool.change()
+    out = cli(binary, database, "sync", name).stdout
+    check("1 created, 1 updated" in out and "1 deleted" in out, out)
+    contributions = records(hub, "contributions", name)
+    check(len(contributions) == 119, len(contributions))
+    check(any(c["title"] == {"de": "Vorschlag 1 (überarbeitet)"} for c in contributions), "the edit is missing")
+    check(not any(c["external_id"] == "1002" for c in contributions), "the hidden proposal is still listed")
+    check(next(c for c in contributions if c["external_id"] == "2001")["status"] == "accepted", "the new proposal")
+    since = records(hub, "contributions", name, modified_since="2000-01-01T00:00:00Z")
+    check(next(c for c in since if c["external_id"] == "1002")["deleted"] is True, "no tombstone for the hidden proposal")
+
+    # A walk that breaks half-way changes nothing.
+    tool.proposals["11"][2]["title"] = translated_de("Darf nicht ankommen")
+    tool.proposals["11"][2]["updatedAt"] = "2026-04-01T12:00:00+01:00"
+    tool.control.requests = 0
+    tool.control.break_after = 2
+    failed = cli(binary, database, "sync", name, ok=False)
+    check(failed.returncode != 0 and "nothing was changed" in failed.stderr, failed.stderr)
+    check(not any(c["title"] == {"de": "Darf nicht ankommen"} for c in records(hub, "contributions", name)), "half a sync was written")
+    tool.control.break_after = None
+
+    listed = cli(binary, database, "source", "list").stdout
+    check(name in listed and "failed" in listed, listed)
+    server.shutdown()
+    return requests_first
+
+
+def translated_de(text):
+    return {"translations": [{"locale": "de", "text": text}]}
+
+
+def open311(binary, database, hub, suffix):
+    tool = Open311()
+    now = datetime.now(timezone.utc)
+    tool.seed(now)
+    server, url = serve(tool)
+    name = f"open311-{suffix}"
+    cli(binary, database, "source", "add", "--kind", "open311", "--name", name, "--url", url, "--interval", "30")
+    tool.control.fail_next = [503]
+    out = cli(binary, database, "sync", name).stdout
+    check("1 rejected" in out, out)
+    reports = records(hub, "contributions", name)
+    check(len(reports) == 1499, len(reports))  # a window with 1,000 was halved until nothing was cut off
+    zero = next(r for r in reports if r["external_id"] == "0")
+    check(zero["kind"] == "defect-report" and zero["title"] == {"de": "Schlagloch"} and zero["status"] == "open", zero)
+    check(zero["location"]["coordinates"] == [7.148344, 50.754391], zero)
+    process = records(hub, "processes", name)
+    check(len(process) == 1 and process[0]["process_type"] == "public-space", process)
+
+    tool.change(now)
+    out = cli(binary, database, "sync", name).stdout
+    check("0 created, 2 updated" in out, out)  # the request, and its process's updated_at
+    zero = next(r for r in records(hub, "contributions", name) if r["external_id"] == "0")
+    check(zero["status"] == "closed", zero)
+    server.shutdown()
+
+
+def main(binary, database, hub):
+    suffix = str(int(time.time() * 1000) % 10_000_000)
+    pages = decidim(binary, database, hub, suffix)
+    open311(binary, database, hub, suffix)
+    print(f"connectors: decidim (GraphQL, {pages} requests a full walk) and open311 synced, edited, deleted, refused and broken half-way")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])
