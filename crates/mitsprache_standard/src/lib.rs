@@ -10,6 +10,7 @@
 //! fields this version does not know are kept (a newer minor version adds fields; an older
 //! reader must not lose them).
 
+mod feeds;
 mod fields;
 mod geo;
 mod ndjson;
@@ -17,6 +18,7 @@ mod records;
 mod schema;
 mod text;
 
+pub use feeds::{FeedItem, atom, geojson, icalendar};
 pub use geo::{check_geometry, check_point, point_position};
 pub use ndjson::{Line, LineError, parse_line};
 pub use records::{

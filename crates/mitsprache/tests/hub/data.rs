@@ -92,6 +92,26 @@ pub async fn a_tool_pushes_its_records_and_anyone_reads_them(app: TestApp) {
         assert_eq!(list["items"].as_array().unwrap().len(), expected as usize, "{query}");
     }
 
+    // The same filtered list as GeoJSON, Atom and iCalendar.
+    let geo = app.get("/api/v1/processes.geojson?municipality=05315000").await;
+    assert_eq!(geo.headers()["content-type"], "application/geo+json");
+    let geo: Value = geo.json().await.unwrap();
+    assert_eq!(geo["features"][0]["geometry"]["coordinates"], json!([6.95, 50.94]));
+    assert_eq!(geo["features"][0]["properties"]["external_id"], "rad-2026");
+    let empty: Value = app.get("/api/v1/processes.geojson?status=closed").await.json().await.unwrap();
+    assert_eq!(empty["features"], json!([]));
+    let atom = app.get("/api/v1/processes.atom?lang=en").await.text().await.unwrap();
+    assert!(atom.contains("<title>Cycling plan</title>") && atom.contains("xml:lang=\"en\""), "{atom}");
+    let ics = app.get("/api/v1/processes.ics").await;
+    assert_eq!(ics.headers()["content-type"], "text/calendar; charset=utf-8");
+    let ics = ics.text().await.unwrap();
+    assert!(
+        ics.contains("DTSTART:20260630T215959Z\r\n")
+            && ics.contains("SUMMARY:Frist: Ideen sammeln – Radverkehrskonzept"),
+        "{ics}"
+    );
+    assert_problem(app.get("/api/v1/processes.ics?lang=fr").await, 400, "invalid-parameter").await;
+
     // Contributions, by the hub's id of their process, paged with a next link.
     for n in 0..3 {
         let r = push(
@@ -278,4 +298,133 @@ pub async fn the_schemas_are_served_where_their_ids_say(app: TestApp) {
         assert!(schema["required"].as_array().unwrap().contains(&json!("updated_at")), "{kind}");
     }
     assert_eq!(app.get("/standard/v1/poll.schema.json").await.status(), 404);
+}
+
+/// A data:write client registered in `database` (not the test app's), and a token for it from
+/// the hub at `base`.
+async fn tool_token_at(database: &str, base: &str, now: time::OffsetDateTime) -> String {
+    use mitsprache_oidc::client::{GrantType, Registration};
+    let registration = Registration {
+        name: "Importeur".into(),
+        grant_types: vec![GrantType::ClientCredentials],
+        scopes: vec!["data:write".into()],
+        ..Registration::default()
+    };
+    let (id, secret) = ("crash-importer".to_owned(), "s".repeat(43));
+    let store = mitsprache_store::Store::connect(database).await.unwrap();
+    if store.clients().find(&id).await.unwrap().is_none() {
+        let (client, _) = registration.into_client(id.clone(), secret.clone(), now).unwrap();
+        store.clients().put(&client, None, now).await.unwrap();
+    }
+    store.close().await;
+    let r = reqwest::Client::new()
+        .post(format!("{base}/oidc/token"))
+        .basic_auth(&id, Some(&secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    let body: Value = r.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+/// Batch `b` of the crash test's import: 200 contributions with ids of their own.
+fn batch(b: usize) -> String {
+    (0..200)
+        .map(|n| {
+            let mut c = contribution("p", &format!("Beitrag {b}-{n}"));
+            c["type"] = json!("contribution");
+            c["id"] = json!(format!("b{b}-{n}"));
+            c.to_string() + "\n"
+        })
+        .collect()
+}
+
+/// SIGKILL during bulk imports, 20 times at varying points: every acknowledged record survives,
+/// the SQLite file stays sound, and importing everything again changes nothing.
+pub async fn a_hub_killed_during_imports_keeps_every_acknowledged_record(app: TestApp) {
+    let (database, dir) = crate::helpers::fresh_database(app.backend).await;
+    let now = time::OffsetDateTime::now_utc();
+    let mut acknowledged: Vec<usize> = Vec::new();
+    let mut next_batch = 0;
+    for round in 0..20u64 {
+        let mut hub = crate::jobs::Process::start(&database, dir.path(), &format!("crash-{round}"), None).await;
+        let token = tool_token_at(&database, &hub.base, now).await;
+        // Every acknowledged batch of earlier rounds is there after the restart.
+        let store = mitsprache_store::Store::connect(&database).await.unwrap();
+        let live: std::collections::BTreeSet<String> =
+            store.data().live_ids("crash-importer", "contribution").await.unwrap().into_iter().collect();
+        store.close().await;
+        for b in &acknowledged {
+            for n in 0..200 {
+                assert!(live.contains(&format!("b{b}-{n}")), "round {round}: batch {b} was acknowledged but is lost");
+            }
+        }
+        // Import batches back to back; kill the hub after a delay that differs every round.
+        let (base, client) = (hub.base.clone(), reqwest::Client::new());
+        let first = next_batch;
+        let sender = tokio::spawn(async move {
+            let mut done = Vec::new();
+            for b in first..first + 50 {
+                let r = client
+                    .post(format!("{base}/api/v1/data/import"))
+                    .bearer_auth(&token)
+                    .header("content-type", "application/x-ndjson")
+                    .body(batch(b))
+                    .send()
+                    .await;
+                match r {
+                    Ok(r) if r.status() == 200 => done.push(b),
+                    _ => break,
+                }
+            }
+            done
+        });
+        let delay = 40 + (round * 7919 % 23) * 15;
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+        hub.child.kill().unwrap();
+        let _ = hub.child.wait();
+        let done = sender.await.unwrap();
+        next_batch = first + 50;
+        acknowledged.extend(done);
+    }
+    assert!(acknowledged.len() > 20, "the kills came too early to test anything: {acknowledged:?}");
+
+    if app.backend == crate::Backend::Sqlite {
+        let pool = sqlx::SqlitePool::connect(&database).await.unwrap();
+        let check: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&pool).await.unwrap();
+        assert_eq!(check, "ok");
+        pool.close().await;
+    }
+
+    // Importing every batch again (acknowledged or not) leaves each record as it was sent.
+    let hub = crate::jobs::Process::start(&database, dir.path(), "crash-final", None).await;
+    let token = tool_token_at(&database, &hub.base, now).await;
+    let client = reqwest::Client::new();
+    for b in 0..next_batch {
+        let r = client
+            .post(format!("{}/api/v1/data/import", hub.base))
+            .bearer_auth(&token)
+            .header("content-type", "application/x-ndjson")
+            .body(batch(b))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let report: Value = r.json().await.unwrap();
+        assert_eq!(report["updated"], 0, "batch {b} was stored differently from what was sent: {report}");
+        if acknowledged.contains(&b) {
+            assert_eq!(report["created"], 0, "batch {b}: {report}");
+        }
+    }
+    let total = client
+        .get(format!("{}/api/v1/contributions?source=crash-importer&per_page=1", hub.base))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["total"]
+        .clone();
+    assert_eq!(total, json!(next_batch * 200));
 }

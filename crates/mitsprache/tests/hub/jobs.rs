@@ -176,15 +176,15 @@ pub async fn recurring_jobs_have_one_row_and_are_due_again_after_a_run(app: Test
 }
 
 /// A hub process of its own (the built binary), killed with SIGKILL by the test.
-struct Process {
-    child: std::process::Child,
-    base: String,
+pub(crate) struct Process {
+    pub(crate) child: std::process::Child,
+    pub(crate) base: String,
 }
 
 impl Process {
     /// Starts `mitsprache serve` on a free port; `public_url` is the deployment's (every
     /// instance of one has the same), `None` for this instance's own address.
-    async fn start(database: &str, dir: &std::path::Path, name: &str, public_url: Option<&str>) -> Process {
+    pub(crate) async fn start(database: &str, dir: &std::path::Path, name: &str, public_url: Option<&str>) -> Process {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let base = format!("http://127.0.0.1:{port}");
         let log = std::fs::File::create(dir.join(format!("{name}.log"))).unwrap();

@@ -20,6 +20,31 @@ use mitsprache_store::SourceRecord;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
+pub(super) const MAPPING: super::Mapping = super::Mapping {
+    tool: "Decidim",
+    api: "GraphQL, POST BASE/api",
+    fields: &[
+        ("ParticipatoryProcess.id", "process id"),
+        ("title (TranslatedField, every locale)", "process.title"),
+        ("shortDescription (HTML)", "process.description (plain text)"),
+        ("startDate, endDate", "process.status: upcoming before startDate, closed after endDate, else open"),
+        ("slug", "process.url = BASE/processes/{slug}"),
+        ("updatedAt", "process.updated_at"),
+        ("Proposal.id (Proposals components)", "contribution id, kind proposal"),
+        ("title, body (HTML)", "contribution.title, contribution.text (plain text)"),
+        ("state, withdrawn", "contribution.status: evaluating → in-review, accepted, rejected; withdrawn → withdrawn"),
+        ("coordinates {latitude, longitude}", "contribution.location (GeoJSON Point, longitude first)"),
+        ("voteCount", "contribution.votes.up"),
+        ("createdAt (else publishedAt), updatedAt", "contribution.created_at, contribution.updated_at"),
+        ("moderated or deleted (absent from the API)", "tombstone at the next sync"),
+    ],
+    unmapped: &["comments", "meetings", "budgets", "steps (phases)", "answer", "assemblies", "author"],
+    authors: (
+        "Nicht möglich: Die API zeigt Decidims eigene Nutzer-ID, nicht den paarweisen sub des Hubs (der steht nur in Decidims Datenbank, decidim_identities).",
+        "Not possible: the API shows Decidim's own user id, not the hub's pairwise sub (which only Decidim's database holds, in decidim_identities).",
+    ),
+};
+
 const PROCESSES: &str = "query Processes { participatoryProcesses { id slug \
     title { translations { locale text } } shortDescription { translations { locale text } } \
     startDate endDate updatedAt components { id __typename } } }";

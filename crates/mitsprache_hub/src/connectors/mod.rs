@@ -23,6 +23,26 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use time::{Duration, OffsetDateTime};
 
+/// How a connected tool's fields become the standard's: the table the standard's page shows,
+/// kept beside the code that does it.
+#[derive(Debug)]
+pub struct Mapping {
+    pub tool: &'static str,
+    /// The API the connector reads, as the tool documents it.
+    pub api: &'static str,
+    /// (the tool's field, the standard's field and how).
+    pub fields: &'static [(&'static str, &'static str)],
+    /// The tool's data the standard does not carry (yet).
+    pub unmapped: &'static [&'static str],
+    /// What links an author to a hub login, in German and English.
+    pub authors: (&'static str, &'static str),
+}
+
+/// The mappings of every connector this build has, and of a tool that pushes.
+pub fn mappings() -> [&'static Mapping; 2] {
+    [&decidim::MAPPING, &open311::MAPPING]
+}
+
 /// The tools a source can be, by the name `mitsprache source add --kind` takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SourceKind {

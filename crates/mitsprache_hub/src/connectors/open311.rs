@@ -22,6 +22,29 @@ use std::collections::HashMap;
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
+pub(super) const MAPPING: super::Mapping = super::Mapping {
+    tool: "Open311 GeoReport v2",
+    api: "REST, GET BASE/services.json and BASE/requests.json",
+    fields: &[
+        ("the endpoint", "one process, id service-requests, process_type public-space, topics = service names"),
+        ("service_request_id", "contribution id, kind defect-report"),
+        ("service_name (else services.json by service_code)", "contribution.title"),
+        ("description", "contribution.text"),
+        ("long, lat", "contribution.location (GeoJSON Point)"),
+        (
+            "status; Klarschiff extended_attributes.detailed_status",
+            "contribution.status: open, closed; RECEIVED/PENDING → received, IN_PROCESS → in-review, PROCESSED → processed, REJECTED → rejected",
+        ),
+        ("requested_datetime, updated_datetime", "contribution.created_at, contribution.updated_at"),
+        ("Klarschiff extended_attributes.votes", "contribution.votes.up"),
+    ],
+    unmapped: &["address", "media_url", "status_notes", "agency_responsible", "expected_datetime"],
+    authors: (
+        "Nicht möglich: GeoReport hat keine öffentliche Kennung der meldenden Person.",
+        "Not possible: GeoReport has no public id of the person reporting.",
+    ),
+};
+
 /// The external id of the one process an endpoint stands for.
 const PROCESS_ID: &str = "service-requests";
 const LOOKBACK_DAYS: i64 = 360;

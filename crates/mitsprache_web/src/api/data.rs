@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use mitsprache_catalogue::ValidationError;
 use mitsprache_hub::Error;
-use mitsprache_hub::data::{Applied, ImportReport, Kind, record_json};
+use mitsprache_hub::data::{Applied, DataFilter, ImportReport, Kind, StoredRecord, record_json};
 use mitsprache_standard::{Contribution, Event, Organisation, Process, ProcessResult};
 use serde::Serialize;
 use serde_json::Value;
@@ -78,9 +78,13 @@ fn json_body(headers: &HeaderMap) -> Result<(), WebError> {
     }
 }
 
-async fn list(state: &AppState, kind: Kind, path: &str, raw: Option<String>) -> Result<Json<DataList>, WebError> {
-    let pairs = params::pairs(raw.as_deref());
-    let mut filter = params::data_query(&pairs, kind)?;
+/// The filtered page a list and its feeds show: the filter as read, the total, the records.
+async fn select(
+    state: &AppState,
+    kind: Kind,
+    pairs: &[(String, String)],
+) -> Result<Option<(DataFilter, u64, Vec<StoredRecord>)>, WebError> {
+    let mut filter = params::data_query(pairs, kind)?;
     if let Some(process) = filter.process.take() {
         // The hub's id of the process: its source and external id filter the list.
         let p = state.hub().data_get(Kind::Process, &process).await.map_err(|_| Error::Invalid {
@@ -88,12 +92,20 @@ async fn list(state: &AppState, kind: Kind, path: &str, raw: Option<String>) -> 
             message: "is not the id of a process of this hub".into(),
         })?;
         if filter.source.as_ref().is_some_and(|s| *s != p.source) {
-            return Ok(Json(DataList { total: 0, items: Vec::new(), links: Links { next: None } }));
+            return Ok(None);
         }
         filter.source = Some(p.source);
         filter.process = Some(p.external_id);
     }
     let (total, records) = state.hub().data_list(kind, &filter).await?;
+    Ok(Some((filter, total, records)))
+}
+
+async fn list(state: &AppState, kind: Kind, path: &str, raw: Option<String>) -> Result<Json<DataList>, WebError> {
+    let pairs = params::pairs(raw.as_deref());
+    let Some((filter, total, records)) = select(state, kind, &pairs).await? else {
+        return Ok(Json(DataList { total: 0, items: Vec::new(), links: Links { next: None } }));
+    };
     let per_page = filter.per_page.clamp(1, 100);
     let shown = filter.page.saturating_sub(1) * per_page + records.len() as u64;
     let next = (shown < total).then(|| {
@@ -302,3 +314,159 @@ pub fn schema(state: &AppState, kind: Kind) -> Response {
     let body = mitsprache_standard::json_schema(kind, &base);
     ([(header::CONTENT_TYPE, "application/schema+json")], Json(body)).into_response()
 }
+
+/// A feed format of the lists.
+#[derive(Clone, Copy)]
+enum Feed {
+    GeoJson,
+    Atom,
+    Ical,
+}
+
+/// A filtered list (the same filters as the JSON list) as GeoJSON, Atom or iCalendar.
+async fn feed(
+    state: &AppState,
+    kind: Kind,
+    path: &str,
+    format: Feed,
+    raw: Option<String>,
+) -> Result<Response, WebError> {
+    let pairs = params::pairs(raw.as_deref());
+    let lang = match pairs.iter().find(|(k, _)| k == "lang").map(|(_, v)| v.as_str()) {
+        None | Some("de") => "de",
+        Some("en") => "en",
+        Some(_) => return Err(WebError(Error::Invalid { field: "lang".into(), message: "must be de or en".into() })),
+    };
+    let pairs: Vec<(String, String)> = pairs.into_iter().filter(|(k, _)| k != "lang").collect();
+    let records = select(state, kind, &pairs).await?.map(|(_, _, r)| r).unwrap_or_default();
+    let issuer = &state.hub().config().issuer;
+    let parsed: Vec<(StoredRecord, Value, mitsprache_standard::Record)> = records
+        .into_iter()
+        .filter(|r| !r.deleted)
+        .filter_map(|r| {
+            let doc: Value = serde_json::from_str(r.doc.as_deref()?).ok()?;
+            let record = mitsprache_standard::Record::parse(kind, doc).ok()?;
+            let json = record_json(&r);
+            Some((r, json, record))
+        })
+        .collect();
+    let items: Vec<mitsprache_standard::FeedItem> = parsed
+        .iter()
+        .map(|(r, json, record)| mitsprache_standard::FeedItem {
+            id: &r.id,
+            href: format!("{issuer}/api/v1/{}/{}", kind.plural(), r.id),
+            modified: r.modified,
+            record,
+            json,
+        })
+        .collect();
+    let title = match (lang, kind) {
+        ("de", Kind::Process) => "Beteiligungsverfahren",
+        ("de", Kind::Contribution) => "Beiträge",
+        ("de", Kind::Event) => "Termine",
+        (_, Kind::Process) => "Participation processes",
+        (_, Kind::Contribution) => "Contributions",
+        (_, _) => "Events",
+    };
+    let query = raw.map(|q| format!("?{q}")).unwrap_or_default();
+    let self_url = format!("{issuer}{path}{query}");
+    let (content_type, body) = match format {
+        Feed::GeoJson => ("application/geo+json", mitsprache_standard::geojson(&items).to_string()),
+        Feed::Atom => {
+            ("application/atom+xml", mitsprache_standard::atom(&self_url, title, lang, &items, state.hub().now()))
+        }
+        Feed::Ical => {
+            let host = url::Url::parse(issuer).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
+            ("text/calendar; charset=utf-8", mitsprache_standard::icalendar(&host, title, lang, &items))
+        }
+    };
+    Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
+}
+
+macro_rules! feed {
+    ($name:ident, $kind:expr, $path:literal, $format:expr, $media:literal, $body:ident, $what:literal) => {
+        #[doc = concat!($what, " Takes the filters of the list, and `lang` (de, en) for texts.")]
+        #[utoipa::path(get, path = $path, tag = "data",
+            params(
+                ("source" = Option<String>, Query, description = "Only this source"),
+                ("q" = Option<String>, Query, description = "Words that must all occur in the record's texts", max_length = 200),
+                ("modified_since" = Option<String>, Query, description = "RFC 3339: records changed at or after this time", format = DateTime),
+                ("page" = Option<u32>, Query, description = "Page, from 1", minimum = 1, maximum = 10000),
+                ("per_page" = Option<u32>, Query, description = "Records per page, 1 to 100 (default 20)", minimum = 1, maximum = 100),
+                ("lang" = Option<String>, Query, description = "Language of the texts: de (default) or en", pattern = "^(de|en)?$"),
+            ),
+            responses(
+                (status = 200, description = "The feed", body = $body, content_type = $media),
+                (status = 400, description = "An unknown or invalid filter", body = Problem, content_type = "application/problem+json"),
+            ))]
+        pub async fn $name(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, WebError> {
+            let path = $path;
+            feed(&state, $kind, path, $format, raw).await
+        }
+    };
+}
+
+feed!(
+    processes_geojson,
+    Kind::Process,
+    "/api/v1/processes.geojson",
+    Feed::GeoJson,
+    "application/geo+json",
+    Object,
+    "Processes as a GeoJSON FeatureCollection (their geometry, or null)."
+);
+feed!(
+    processes_atom,
+    Kind::Process,
+    "/api/v1/processes.atom",
+    Feed::Atom,
+    "application/atom+xml",
+    String,
+    "Processes as an Atom feed."
+);
+feed!(
+    processes_ics,
+    Kind::Process,
+    "/api/v1/processes.ics",
+    Feed::Ical,
+    "text/calendar",
+    String,
+    "The ends of process phases as an iCalendar of deadlines."
+);
+feed!(
+    contributions_geojson,
+    Kind::Contribution,
+    "/api/v1/contributions.geojson",
+    Feed::GeoJson,
+    "application/geo+json",
+    Object,
+    "Contributions as a GeoJSON FeatureCollection (their location, or null)."
+);
+feed!(
+    contributions_atom,
+    Kind::Contribution,
+    "/api/v1/contributions.atom",
+    Feed::Atom,
+    "application/atom+xml",
+    String,
+    "Contributions as an Atom feed."
+);
+feed!(
+    events_geojson,
+    Kind::Event,
+    "/api/v1/events.geojson",
+    Feed::GeoJson,
+    "application/geo+json",
+    Object,
+    "Events as a GeoJSON FeatureCollection (their place, or null)."
+);
+feed!(
+    events_atom,
+    Kind::Event,
+    "/api/v1/events.atom",
+    Feed::Atom,
+    "application/atom+xml",
+    String,
+    "Events as an Atom feed."
+);
+feed!(events_ics, Kind::Event, "/api/v1/events.ics", Feed::Ical, "text/calendar", String, "Events as an iCalendar.");

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod admin;
 pub mod assistant;
+pub mod docs;
 pub mod groups;
 pub mod login;
 pub mod marketplace;
