@@ -3,9 +3,10 @@
 //! history of change (`created`, `modified`, tombstones) and answers the filtered lists.
 
 use crate::timestamp::{at, secs};
-use crate::{Store, StoreError};
+use crate::{Store, StoreError, placeholders};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
+use std::collections::HashMap;
 use time::OffsetDateTime;
 
 pub struct DataStore<'a> {
@@ -83,6 +84,11 @@ pub struct DataQuery {
     pub limit: u64,
 }
 
+/// Ids looked up per statement.
+const LOOKUP: usize = 500;
+/// New records per INSERT: 16 values each stays far below SQLite's 32,766 bound parameters.
+const INSERT_ROWS: usize = 200;
+
 const COLUMNS: &str = "id, kind, source, external_id, doc, deleted, via, fetched_at, created, modified";
 
 fn stored(r: &AnyRow) -> Result<StoredRecord, StoreError> {
@@ -111,13 +117,60 @@ impl<'a> DataStore<'a> {
         DataStore { store }
     }
 
-    /// Writes a batch in one transaction: all of it is kept, or none.
+    /// Writes a batch in one transaction: all of it is kept, or none. What is there already is
+    /// read for the whole batch at once, and new records are inserted many to a statement:
+    /// a bulk import is mostly new records, and a statement per row was what limited it.
     pub async fn apply(&self, records: &[NewRecord], via: &Provenance) -> Result<Vec<Applied>, StoreError> {
         let mut tx = self.store.write().await?;
-        let mut out = Vec::with_capacity(records.len());
-        for r in records {
-            out.push(apply_one(&mut tx, r, via).await?);
+        let mut existing: HashMap<String, (Option<String>, bool)> = HashMap::new();
+        let mut ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        for chunk in ids.chunks(LOOKUP) {
+            let sql =
+                format!("SELECT id, doc, deleted FROM data_records WHERE id IN ({})", placeholders(1, chunk.len()));
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for row in q.fetch_all(&mut *tx).await? {
+                existing.insert(
+                    row.try_get("id")?,
+                    (row.try_get::<Option<String>, _>("doc")?, row.try_get::<i64, _>("deleted")? != 0),
+                );
+            }
         }
+        let mut out = Vec::with_capacity(records.len());
+        let mut fresh: Vec<&NewRecord> = Vec::new();
+        for r in records {
+            // A record that comes twice in one batch sees the first as written.
+            if fresh.iter().any(|f| f.id == r.id) {
+                insert_many(&mut tx, &fresh, via).await?;
+                for f in fresh.drain(..) {
+                    existing.insert(f.id.clone(), (f.doc.clone(), false));
+                }
+            }
+            let applied = match (&r.doc, existing.get(&r.id)) {
+                (Some(_), None) => {
+                    fresh.push(r);
+                    if fresh.len() == INSERT_ROWS {
+                        insert_many(&mut tx, &fresh, via).await?;
+                        for f in fresh.drain(..) {
+                            existing.insert(f.id.clone(), (f.doc.clone(), false));
+                        }
+                    }
+                    Applied::Created
+                }
+                (None, None) => Applied::Missing,
+                (_, Some(_)) => {
+                    let applied = apply_one(&mut tx, r, via).await?;
+                    existing.insert(r.id.clone(), (r.doc.clone(), r.doc.is_none()));
+                    applied
+                }
+            };
+            out.push(applied);
+        }
+        insert_many(&mut tx, &fresh, via).await?;
         tx.commit().await?;
         Ok(out)
     }
@@ -272,4 +325,64 @@ async fn apply_one(tx: &mut Transaction<'static, Any>, r: &NewRecord, via: &Prov
             Ok(Applied::Created)
         }
     }
+}
+
+/// Inserts new records, many to a statement.
+async fn insert_many(
+    tx: &mut Transaction<'static, Any>,
+    rows: &[&NewRecord],
+    via: &Provenance,
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<String> = (0..rows.len())
+        .map(|i| {
+            let p = |k: usize| format!("${}", i * 14 + k);
+            format!(
+                "({}, {}, {}, {}, {}, 0, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+                p(1),
+                p(2),
+                p(3),
+                p(4),
+                p(5),
+                p(6),
+                p(7),
+                p(8),
+                p(9),
+                p(10),
+                p(11),
+                p(12),
+                p(13),
+                p(14),
+                p(14)
+            )
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO data_records (id, kind, source, external_id, doc, deleted, process, status, municipality, \
+         topics, search, updated_at, via, fetched_at, created, modified) VALUES {}",
+        values.join(", ")
+    );
+    let now = secs(via.fetched_at);
+    let mut q = sqlx::query(&sql);
+    for r in rows {
+        q = q
+            .bind(&r.id)
+            .bind(r.kind)
+            .bind(&r.source)
+            .bind(&r.external_id)
+            .bind(&r.doc)
+            .bind(&r.process)
+            .bind(&r.status)
+            .bind(&r.municipality)
+            .bind(&r.topics)
+            .bind(&r.search)
+            .bind(r.updated_at.map(secs))
+            .bind(&via.via)
+            .bind(now)
+            .bind(now);
+    }
+    q.execute(&mut **tx).await?;
+    Ok(())
 }
