@@ -3,7 +3,7 @@
 //! history of change (`created`, `modified`, tombstones) and answers the filtered lists.
 
 use crate::timestamp::{at, secs};
-use crate::{Store, StoreError, placeholders};
+use crate::{Backend, Store, StoreError, placeholders};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use std::collections::HashMap;
@@ -126,9 +126,10 @@ impl<'a> DataStore<'a> {
         let mut ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
         ids.sort_unstable();
         ids.dedup();
+        let backend = self.store.backend();
         for chunk in ids.chunks(LOOKUP) {
             let sql =
-                format!("SELECT id, doc, deleted FROM data_records WHERE id IN ({})", placeholders(1, chunk.len()));
+                format!("SELECT id, doc, deleted FROM data_records WHERE id IN ({})", list(backend, 1, chunk.len()));
             let mut q = sqlx::query(&sql);
             for id in chunk {
                 q = q.bind(*id);
@@ -145,7 +146,7 @@ impl<'a> DataStore<'a> {
         for r in records {
             // A record that comes twice in one batch sees the first as written.
             if fresh.iter().any(|f| f.id == r.id) {
-                insert_many(&mut tx, &fresh, via).await?;
+                insert_many(&mut tx, backend, &fresh, via).await?;
                 for f in fresh.drain(..) {
                     existing.insert(f.id.clone(), (f.doc.clone(), false));
                 }
@@ -154,7 +155,7 @@ impl<'a> DataStore<'a> {
                 (Some(_), None) => {
                     fresh.push(r);
                     if fresh.len() == INSERT_ROWS {
-                        insert_many(&mut tx, &fresh, via).await?;
+                        insert_many(&mut tx, backend, &fresh, via).await?;
                         for f in fresh.drain(..) {
                             existing.insert(f.id.clone(), (f.doc.clone(), false));
                         }
@@ -170,7 +171,7 @@ impl<'a> DataStore<'a> {
             };
             out.push(applied);
         }
-        insert_many(&mut tx, &fresh, via).await?;
+        insert_many(&mut tx, backend, &fresh, via).await?;
         tx.commit().await?;
         Ok(out)
     }
@@ -327,9 +328,20 @@ async fn apply_one(tx: &mut Transaction<'static, Any>, r: &NewRecord, via: &Prov
     }
 }
 
+/// Bound parameters for a list: `$first, …` on PostgreSQL, anonymous `?` on SQLite, whose
+/// lookup of a numbered parameter's name scans every parameter (a statement of thousands of
+/// `$n` spent most of a bulk import there).
+fn list(backend: Backend, first: usize, n: usize) -> String {
+    match backend {
+        Backend::Postgres => placeholders(first, n),
+        Backend::Sqlite => vec!["?"; n].join(", "),
+    }
+}
+
 /// Inserts new records, many to a statement.
 async fn insert_many(
     tx: &mut Transaction<'static, Any>,
+    backend: Backend,
     rows: &[&NewRecord],
     via: &Provenance,
 ) -> Result<(), StoreError> {
@@ -337,27 +349,7 @@ async fn insert_many(
         return Ok(());
     }
     let values: Vec<String> = (0..rows.len())
-        .map(|i| {
-            let p = |k: usize| format!("${}", i * 14 + k);
-            format!(
-                "({}, {}, {}, {}, {}, 0, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
-                p(1),
-                p(2),
-                p(3),
-                p(4),
-                p(5),
-                p(6),
-                p(7),
-                p(8),
-                p(9),
-                p(10),
-                p(11),
-                p(12),
-                p(13),
-                p(14),
-                p(14)
-            )
-        })
+        .map(|i| format!("({}, 0, {})", list(backend, i * 15 + 1, 5), list(backend, i * 15 + 6, 10)))
         .collect();
     let sql = format!(
         "INSERT INTO data_records (id, kind, source, external_id, doc, deleted, process, status, municipality, \
@@ -380,6 +372,7 @@ async fn insert_many(
             .bind(&r.search)
             .bind(r.updated_at.map(secs))
             .bind(&via.via)
+            .bind(now)
             .bind(now)
             .bind(now);
     }
