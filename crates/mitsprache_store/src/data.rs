@@ -120,7 +120,20 @@ impl<'a> DataStore<'a> {
     /// Writes a batch in one transaction: all of it is kept, or none. What is there already is
     /// read for the whole batch at once, and new records are inserted many to a statement:
     /// a bulk import is mostly new records, and a statement per row was what limited it.
+    ///
+    /// Two writers of the same new record (two instances, or two requests at once) meet at
+    /// PostgreSQL's unique key: the batch that loses is run again and finds the record there.
     pub async fn apply(&self, records: &[NewRecord], via: &Provenance) -> Result<Vec<Applied>, StoreError> {
+        let mut attempt = 0;
+        loop {
+            match self.apply_once(records, via).await {
+                Err(StoreError::Conflict(_)) if attempt < 3 => attempt += 1,
+                result => return result,
+            }
+        }
+    }
+
+    async fn apply_once(&self, records: &[NewRecord], via: &Provenance) -> Result<Vec<Applied>, StoreError> {
         let mut tx = self.store.write().await?;
         let mut existing: HashMap<String, (Option<String>, bool)> = HashMap::new();
         let mut ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
@@ -322,7 +335,8 @@ async fn apply_one(tx: &mut Transaction<'static, Any>, r: &NewRecord, via: &Prov
             .bind(&via.via)
             .bind(now)
             .execute(&mut **tx)
-            .await?;
+            .await
+            .map_err(unique_as_conflict)?;
             Ok(Applied::Created)
         }
     }
@@ -376,6 +390,14 @@ async fn insert_many(
             .bind(now)
             .bind(now);
     }
-    q.execute(&mut **tx).await?;
+    q.execute(&mut **tx).await.map_err(unique_as_conflict)?;
     Ok(())
+}
+
+fn unique_as_conflict(e: sqlx::Error) -> StoreError {
+    if crate::identity::is_unique_violation(&e) {
+        StoreError::Conflict("the record was written meanwhile".into())
+    } else {
+        e.into()
+    }
 }

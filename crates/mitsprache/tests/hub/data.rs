@@ -428,3 +428,19 @@ pub async fn a_hub_killed_during_imports_keeps_every_acknowledged_record(app: Te
         .clone();
     assert_eq!(total, json!(next_batch * 200));
 }
+
+/// Eight pushes of the same new record at once (as two instances of a tool, or a retry racing
+/// its original, would send them): all succeed, exactly one creates it.
+pub async fn concurrent_pushes_of_a_new_record_all_succeed(app: TestApp) {
+    let (_, token) = tool_token(&app).await;
+    let body = process("Gleichzeitig");
+    let mut sends = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let request = app.client.put(app.url("/api/v1/data/processes/gleichzeitig")).bearer_auth(&token).json(&body);
+        sends.spawn(async move { request.send().await.unwrap().status().as_u16() });
+    }
+    let statuses = sends.join_all().await;
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 201 || *s == 200), "{statuses:?}");
+    assert_eq!(app.get_json("/api/v1/processes?q=gleichzeitig").await["total"], 1);
+}
