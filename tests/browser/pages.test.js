@@ -185,7 +185,7 @@ test('login, consent, account and admin pages: keyboard login, no violations', {
     assert.match(page.url(), /\/oidc\/zustimmung\?anfrage=/, `after login the consent screen asks; at ${page.url()}: ${(await page.content()).match(/role="alert"[^]*?<\/div>/)?.[0]}`);
     const consent = new URL(page.url());
     await page.close();
-    for (const path of [consent.pathname + consent.search, '/konto', '/admin/clients', '/admin/konten',
+    for (const path of [consent.pathname + consent.search, '/konto', '/admin/clients', '/admin/konten', '/admin/quellen',
       '/redaktion', '/redaktion/vorschlaege', '/anbieter', '/anbieter/werkzeuge/polis/vorschlag?feld=costs',
       '/anbieter/werkzeuge/polis/vorschlag?feld=training', '/marktplatz/werkzeuge/polis/anfragen?feld=accessibility']) {
       await t.test(`${path.split('?')[0]} [${locale}]`, async () => {

@@ -211,6 +211,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/clients/aktion", post(pages::admin::client_action))
         .route("/admin/konten", get(pages::admin::accounts))
         .route("/admin/konten/rolle", post(pages::admin::set_role))
+        .route("/admin/quellen", get(pages::admin::sources))
         .route(paths::AUTHORIZE, get(oidc::authorize::authorize_get).post(oidc::authorize::authorize_post))
         .route("/oidc/authorize/weiter", get(oidc::authorize::resume))
         .route("/oidc/zustimmung", get(oidc::authorize::consent_page).post(oidc::authorize::consent_submit))

@@ -98,7 +98,11 @@ pub async fn sync(config: &Config, name: &str) -> anyhow::Result<()> {
         Ok(s) => s,
         Err(Error::NotFound) => bail!("no source named {name} (see `mitsprache source list`)"),
         Err(Error::Conflict(m)) => bail!("{m}; try again when it has finished"),
-        Err(e) => bail!("the sync of {name} failed, nothing was changed: {e}"),
+        Err(e) => {
+            // The hub's error names the kind of failure; its source says what the tool answered.
+            let cause = std::error::Error::source(&e).map(|c| format!(" ({c})")).unwrap_or_default();
+            bail!("the sync of {name} failed, nothing was changed: {e}{cause}")
+        }
     };
     let mut line = format!(
         "{}: {} requests, {} records fetched: {} created, {} updated, {} unchanged, {} deleted, {} rejected\n",

@@ -64,6 +64,22 @@ pub async fn a_source_is_checked_and_synced_once_at_a_time(app: TestApp) {
     assert!(store.sources().lease("open311-bonn", now, now + time::Duration::hours(1)).await.unwrap());
     assert!(matches!(hub.sync_source("nope", &|_, _| {}).await, Err(Error::NotFound)));
 
+    // The operator's page shows the source and its failed sync; nobody else sees it.
+    let password = "ein Passwort für den Quellentest";
+    let admin = app.add_account("quellen@example.org", password).await;
+    app.hub.set_role(&admin, mitsprache_domain::Role::Admin).await.unwrap();
+    let mut browser = app.browser();
+    let login = browser.get("/anmelden").await;
+    let done = browser
+        .post("/anmelden", &[("email", "quellen@example.org"), ("password", password), ("csrf", &login.input("csrf"))])
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let page = browser.get("/admin/quellen").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("open311-bonn") && page.body.contains("http://127.0.0.1:9"), "{}", page.body);
+    assert!(page.body.contains("fehlgeschlagen, nichts geändert"), "{}", page.body);
+    assert_ne!(app.browser().get("/admin/quellen").await.status, 200);
+
     // Its sync is a recurring job, first due after one interval.
     let jobs = hub.jobs(Some("source.sync"), 10).await.unwrap();
     assert_eq!(jobs.len(), 1);

@@ -235,3 +235,76 @@ pub async fn set_role(
     tracing::info!(by = %me.account.id, "an admin changed a role");
     Ok(Redirect::to("/admin/konten").into_response())
 }
+
+pub struct SyncRow {
+    pub when: String,
+    pub ok: bool,
+    pub summary: String,
+    pub message: String,
+    /// `id: reason` of the latest records the source had that the standard refused.
+    pub rejected: Vec<String>,
+}
+
+pub struct SourceRow {
+    pub name: String,
+    pub kind: String,
+    pub url: String,
+    pub municipality: String,
+    pub interval: i64,
+    pub syncs: Vec<SyncRow>,
+}
+
+#[derive(Template)]
+#[template(path = "admin_sources.html")]
+pub struct SourcesPage {
+    pub ctx: Ctx,
+    pub sources: Vec<SourceRow>,
+}
+
+/// The sources the hub pulls from, with their sync log: for the operator, what each sync
+/// fetched, changed and refused, and why one failed.
+pub async fn sources(State(state): State<AppState>, lang: Lang, _admin: Admin) -> Result<Response, WebError> {
+    let ctx = Ctx::new(&lang, "/admin/quellen", None);
+    let time = |t: time::OffsetDateTime| {
+        format!("{} {:02}:{:02} UTC", crate::pages::view::date(ctx.locale, t.date()), t.hour(), t.minute())
+    };
+    let mut rows = Vec::new();
+    for (s, _) in state.hub().sources().await? {
+        let syncs = state
+            .hub()
+            .source_syncs(&s.name, 10)
+            .await?
+            .into_iter()
+            .map(|l| {
+                let rejected: Vec<serde_json::Value> = serde_json::from_str(&l.rejected).unwrap_or_default();
+                SyncRow {
+                    when: time(l.finished_at),
+                    ok: l.ok,
+                    summary: format!(
+                        "{} / {} / {} / {} / {} / {}",
+                        l.requests,
+                        l.fetched,
+                        l.created,
+                        l.updated,
+                        l.deleted,
+                        rejected.len()
+                    ),
+                    message: l.message,
+                    rejected: rejected
+                        .iter()
+                        .map(|r| format!("{}: {}", r["id"].as_str().unwrap_or("?"), r["reason"].as_str().unwrap_or("")))
+                        .collect(),
+                }
+            })
+            .collect();
+        rows.push(SourceRow {
+            name: s.name,
+            kind: s.kind,
+            url: s.url,
+            municipality: s.municipality.unwrap_or_default(),
+            interval: s.interval_minutes,
+            syncs,
+        });
+    }
+    Ok(crate::render::render(&SourcesPage { ctx, sources: rows }, &lang, StatusCode::OK))
+}
