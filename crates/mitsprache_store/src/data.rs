@@ -159,32 +159,26 @@ impl<'a> DataStore<'a> {
         for r in records {
             // A record that comes twice in one batch sees the first as written.
             if fresh.iter().any(|f| f.id == r.id) {
-                insert_many(&mut tx, backend, &fresh, via).await?;
-                for f in fresh.drain(..) {
-                    existing.insert(f.id.clone(), (f.doc.clone(), false));
-                }
+                flush(&mut tx, backend, &mut fresh, &mut existing, via).await?;
             }
             let applied = match (&r.doc, existing.get(&r.id)) {
                 (Some(_), None) => {
                     fresh.push(r);
                     if fresh.len() == INSERT_ROWS {
-                        insert_many(&mut tx, backend, &fresh, via).await?;
-                        for f in fresh.drain(..) {
-                            existing.insert(f.id.clone(), (f.doc.clone(), false));
-                        }
+                        flush(&mut tx, backend, &mut fresh, &mut existing, via).await?;
                     }
                     Applied::Created
                 }
                 (None, None) => Applied::Missing,
-                (_, Some(_)) => {
-                    let applied = apply_one(&mut tx, r, via).await?;
+                (_, Some((old, deleted))) => {
+                    let applied = change(&mut tx, r, old.as_deref(), *deleted, via).await?;
                     existing.insert(r.id.clone(), (r.doc.clone(), r.doc.is_none()));
                     applied
                 }
             };
             out.push(applied);
         }
-        insert_many(&mut tx, backend, &fresh, via).await?;
+        flush(&mut tx, backend, &mut fresh, &mut existing, via).await?;
         tx.commit().await?;
         Ok(out)
     }
@@ -270,20 +264,33 @@ impl<'a> DataStore<'a> {
     }
 }
 
-async fn apply_one(tx: &mut Transaction<'static, Any>, r: &NewRecord, via: &Provenance) -> Result<Applied, StoreError> {
-    let existing = sqlx::query("SELECT doc, deleted FROM data_records WHERE id = $1")
-        .bind(&r.id)
-        .fetch_optional(&mut **tx)
-        .await?;
-    let existing = match existing {
-        Some(row) => Some((row.try_get::<Option<String>, _>("doc")?, row.try_get::<i64, _>("deleted")? != 0)),
-        None => None,
-    };
+/// Inserts the new records waiting in `fresh` and notes them as existing.
+async fn flush(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    fresh: &mut Vec<&NewRecord>,
+    existing: &mut HashMap<String, (Option<String>, bool)>,
+    via: &Provenance,
+) -> Result<(), StoreError> {
+    insert_many(tx, backend, fresh, via).await?;
+    for f in fresh.drain(..) {
+        existing.insert(f.id.clone(), (f.doc.clone(), false));
+    }
+    Ok(())
+}
+
+/// Writes a record that exists already (`old` is its document, `None` for a tombstone).
+async fn change(
+    tx: &mut Transaction<'static, Any>,
+    r: &NewRecord,
+    old: Option<&str>,
+    deleted: bool,
+    via: &Provenance,
+) -> Result<Applied, StoreError> {
     let now = secs(via.fetched_at);
-    match (&r.doc, existing) {
-        (None, None) => Ok(Applied::Missing),
-        (None, Some((_, true))) => Ok(Applied::Unchanged),
-        (None, Some((_, false))) => {
+    match &r.doc {
+        None if deleted => Ok(Applied::Unchanged),
+        None => {
             sqlx::query(
                 "UPDATE data_records SET doc = NULL, deleted = 1, search = '', via = $2, fetched_at = $3, modified = $3 \
                  WHERE id = $1",
@@ -295,8 +302,8 @@ async fn apply_one(tx: &mut Transaction<'static, Any>, r: &NewRecord, via: &Prov
             .await?;
             Ok(Applied::Deleted)
         }
-        (Some(doc), Some((Some(old), false))) if *doc == old => Ok(Applied::Unchanged),
-        (Some(doc), Some(_)) => {
+        Some(doc) if !deleted && old == Some(doc.as_str()) => Ok(Applied::Unchanged),
+        Some(doc) => {
             sqlx::query(
                 "UPDATE data_records SET doc = $2, deleted = 0, process = $3, status = $4, municipality = $5, topics = $6, \
                  search = $7, updated_at = $8, via = $9, fetched_at = $10, modified = $10 WHERE id = $1",
@@ -314,30 +321,6 @@ async fn apply_one(tx: &mut Transaction<'static, Any>, r: &NewRecord, via: &Prov
             .execute(&mut **tx)
             .await?;
             Ok(Applied::Updated)
-        }
-        (Some(doc), None) => {
-            sqlx::query(
-                "INSERT INTO data_records (id, kind, source, external_id, doc, deleted, process, status, municipality, \
-                 topics, search, updated_at, via, fetched_at, created, modified) \
-                 VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $9, $10, $11, $12, $13, $13, $13)",
-            )
-            .bind(&r.id)
-            .bind(r.kind)
-            .bind(&r.source)
-            .bind(&r.external_id)
-            .bind(doc)
-            .bind(&r.process)
-            .bind(&r.status)
-            .bind(&r.municipality)
-            .bind(&r.topics)
-            .bind(&r.search)
-            .bind(r.updated_at.map(secs))
-            .bind(&via.via)
-            .bind(now)
-            .execute(&mut **tx)
-            .await
-            .map_err(unique_as_conflict)?;
-            Ok(Applied::Created)
         }
     }
 }

@@ -68,14 +68,15 @@ async fn put(
     Ok((status, Json(record_json(&stored))).into_response())
 }
 
-fn json_body(headers: &HeaderMap) -> Result<(), WebError> {
+/// The request's media type without parameters, or 415 unless `accepted` takes it.
+fn media_type(headers: &HeaderMap, accepted: impl Fn(&str) -> bool) -> Result<(), WebError> {
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    if essence == "application/json" || essence.ends_with("+json") {
-        Ok(())
-    } else {
-        Err(WebError(Error::UnsupportedMediaType))
-    }
+    if accepted(&essence) { Ok(()) } else { Err(WebError(Error::UnsupportedMediaType)) }
+}
+
+fn json_body(headers: &HeaderMap) -> Result<(), WebError> {
+    media_type(headers, |m| m == "application/json" || m.ends_with("+json"))
 }
 
 /// The filtered page a list and its feeds show: the filter as read, the total, the records.
@@ -284,11 +285,7 @@ pub async fn import(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, WebError> {
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    if essence != "application/x-ndjson" && essence != "application/jsonl" {
-        return Err(WebError(Error::UnsupportedMediaType));
-    }
+    media_type(&headers, |m| m == "application/x-ndjson" || m == "application/jsonl")?;
     let text = std::str::from_utf8(&body).map_err(|_| Error::Malformed("the body is not UTF-8".into()))?;
     let report = state.hub().import(&writer.source, text).await?;
     if report.lines > 0 && report.rejected.len() == report.lines {
