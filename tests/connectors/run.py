@@ -133,12 +133,25 @@ def open311(binary, database, hub, suffix):
     server.shutdown()
 
 
-def main(binary, database, hub):
+def main(binary, database, hub, only=None):
+    import importlib
+
+    def tool(module):
+        return lambda: importlib.import_module(module).scenario(binary, database, hub, suffix)
+
     suffix = str(int(time.time() * 1000) % 10_000_000)
-    pages = decidim(binary, database, hub, suffix)
-    open311(binary, database, hub, suffix)
-    print(f"connectors: decidim (GraphQL, {pages} requests a full walk) and open311 synced, edited, deleted, refused and broken half-way")
+    scenarios = {
+        "decidim": lambda: f"GraphQL, {decidim(binary, database, hub, suffix)} requests a full walk",
+        "open311": lambda: open311(binary, database, hub, suffix) or "90-day windows halved",
+        "consul": tool("consul"),
+        "dipas": tool("dipas"),
+    }
+    for name, run in scenarios.items():
+        if only and name not in only.split(","):
+            continue
+        print(f"connectors: {name}: {run()}", flush=True)
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    # An optional fourth argument runs only the named scenarios (comma-separated).
+    main(*sys.argv[1:5])

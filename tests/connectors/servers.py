@@ -275,7 +275,7 @@ class Open311:
 
 
 def serve(tool, port=0):
-    """Starts a server for `tool` (a Decidim or Open311) on a thread; returns (server, base URL)."""
+    """Starts a server for `tool` on a thread; returns (server, base URL)."""
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args):
@@ -299,7 +299,29 @@ def serve(tool, port=0):
                        [("Retry-After", "1")] if status in (429, 503) else [])
             return True
 
+        def generic(self, method):
+            """A tool with `handle(method, path, query, headers, body) -> (status, body, headers)`
+            answers every request itself; `body` is bytes (None for GET), the answer JSON or bytes."""
+            url = urlparse(self.path)
+            if self.refused():
+                return
+            length = int(self.headers.get("Content-Length", 0))
+            raw = self.rfile.read(length) if length else None
+            status, body, headers = tool.handle(method, url.path, parse_qs(url.query), self.headers, raw)
+            if isinstance(body, (bytes, str)):
+                data = body.encode() if isinstance(body, str) else body
+                self.send_response(status)
+                for k, v in headers:
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            else:
+                self.reply(status, body, headers)
+
         def do_POST(self):
+            if hasattr(tool, "handle"):
+                return self.generic("POST")
             if not isinstance(tool, Decidim) or urlparse(self.path).path != "/api":
                 return self.reply(404, {"error": "not found"})
             if self.refused():
@@ -308,6 +330,8 @@ def serve(tool, port=0):
             self.reply(200, tool.execute(body))
 
         def do_GET(self):
+            if hasattr(tool, "handle"):
+                return self.generic("GET")
             url = urlparse(self.path)
             if not isinstance(tool, Open311) or url.path not in ("/services.json", "/requests.json"):
                 return self.reply(404, {"error": "not found"})

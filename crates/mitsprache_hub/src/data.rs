@@ -3,6 +3,7 @@
 //! checked against the standard (`mitsprache_standard`) and the catalogue's vocabulary before
 //! the store keeps it; a bulk import keeps every valid line and names every rejected one.
 
+use crate::conformance::{reason, rejections};
 use crate::{Error, Forbidden, Hub, Result};
 use mitsprache_catalogue::ValidationError;
 use mitsprache_oidc::random::digest;
@@ -10,7 +11,7 @@ use mitsprache_oidc::{DATA_WRITE, grant::Scope};
 use mitsprache_standard::{FieldError, Invalid, Line, Record, parse_line};
 pub use mitsprache_standard::{Kind, LineError};
 pub use mitsprache_store::{Applied, StoredRecord};
-use mitsprache_store::{DataQuery, NewRecord, Provenance};
+use mitsprache_store::{DataQuery, NewRecord, Provenance, Rejection};
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
@@ -77,9 +78,17 @@ impl Hub {
         external_id: &str,
         body: Value,
     ) -> Result<(Applied, StoredRecord)> {
-        mitsprache_standard::check_external_id(external_id).map_err(|e| invalid(external_id, vec![e]))?;
-        let record = Record::parse(kind, body).map_err(|Invalid(e)| invalid(external_id, e))?;
-        self.check_vocabulary(&record).map_err(|e| invalid(external_id, e))?;
+        let checked = mitsprache_standard::check_external_id(external_id)
+            .map_err(|e| vec![e])
+            .and_then(|()| Record::parse(kind, body).map_err(|Invalid(e)| e))
+            .and_then(|record| self.check_vocabulary(&record).map(|()| record));
+        let record = match checked {
+            Ok(record) => record,
+            Err(errors) => {
+                self.note_rejections(source, rejections(external_id, &errors).collect()).await;
+                return Err(invalid(external_id, errors));
+            }
+        };
         let row = new_record(source, external_id, &record);
         let id = row.id.clone();
         let applied = self.store().data().apply(&[row], &self.pushed()).await?;
@@ -127,6 +136,19 @@ impl Hub {
             }
         }
         self.write_batch(&mut batch, &mut report).await?;
+        let refused = report
+            .rejected
+            .iter()
+            .flat_map(|l| {
+                let line = format!("line {}", l.line);
+                l.errors.iter().map(move |e| Rejection {
+                    record: line.clone(),
+                    reason: reason(&e.field),
+                    message: e.message.clone(),
+                })
+            })
+            .collect();
+        self.note_rejections(source, refused).await;
         Ok(report)
     }
 

@@ -15,6 +15,7 @@ pub mod authorize;
 pub mod catalogue;
 pub mod clients;
 pub mod config;
+pub mod conformance;
 pub mod connectors;
 pub mod data;
 pub mod error;

@@ -26,6 +26,8 @@ pub(crate) async fn purge_expired(store: &Store, now: OffsetDateTime) -> Result<
     for sql in [
         "DELETE FROM grants WHERE revoked_at IS NOT NULL AND revoked_at <= $1",
         "DELETE FROM jobs WHERE state IN ('done', 'failed') AND finished_at <= $1",
+        // The conformance report counts the last 30 days.
+        "DELETE FROM data_rejection_counts WHERE day * 86400 <= $1",
     ] {
         total += sqlx::query(sql).bind(secs(now) - KEEP_SECONDS).execute(store.pool()).await?.rows_affected();
     }

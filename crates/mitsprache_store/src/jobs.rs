@@ -170,6 +170,17 @@ impl<'a> Jobs<'a> {
         Ok(())
     }
 
+    /// Makes a recurring job due now, unless it is due already (or running); true when it moved.
+    pub async fn run_now(&self, key: &str, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE jobs SET run_at = $2 WHERE unique_key = $1 AND state = 'queued' AND run_at > $2")
+                .bind(key)
+                .bind(secs(now))
+                .execute(self.store.pool())
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Whether any job of `kinds` is due: a read, so idle workers do not take SQLite's write
     /// lock every time they look.
     pub async fn any_due(&self, kinds: &[&str], now: OffsetDateTime) -> Result<bool, StoreError> {

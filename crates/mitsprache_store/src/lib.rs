@@ -12,6 +12,7 @@
 //! with "database is locked" when a read turns into a write.
 
 mod catalogue;
+mod conformance;
 mod data;
 mod housekeeping;
 mod identity;
@@ -22,6 +23,7 @@ mod timestamp;
 mod vendors;
 
 pub use catalogue::{Author, CatalogueData, CatalogueStore, HistoryEntry, ImportSummary, WriteOutcome};
+pub use conformance::{Conformance, Rejection, RejectionRecord};
 pub use data::{Applied, DataQuery, DataStore, NewRecord, Provenance, StoredRecord};
 pub use identity::accounts::{Accounts, PasswordReset, ProfileChange};
 pub use identity::clients::Clients;
@@ -198,6 +200,10 @@ impl Store {
 
     pub fn sources(&self) -> Sources<'_> {
         Sources::new(self)
+    }
+
+    pub fn conformance(&self) -> Conformance<'_> {
+        Conformance::new(self)
     }
 
     pub fn data(&self) -> DataStore<'_> {

@@ -42,6 +42,11 @@ pub const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0007_sources.sql"),
         include_str!("../migrations/postgres/0007_sources.sql"),
     ),
+    (
+        "0008_conformance",
+        include_str!("../migrations/sqlite/0008_conformance.sql"),
+        include_str!("../migrations/postgres/0008_conformance.sql"),
+    ),
 ];
 
 /// FNV-1a: enough to notice an edited file; not a security boundary.

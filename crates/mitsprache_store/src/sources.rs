@@ -160,6 +160,15 @@ impl<'a> Sources<'a> {
         Ok(())
     }
 
+    /// When the latest sync that completed began.
+    pub async fn last_good_sync(&self, name: &str) -> Result<Option<OffsetDateTime>, StoreError> {
+        let row = sqlx::query("SELECT MAX(started_at) AS at FROM data_syncs WHERE source = $1 AND outcome = 'ok'")
+            .bind(name)
+            .fetch_one(self.store.pool())
+            .await?;
+        Ok(row.try_get::<Option<i64>, _>("at")?.and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok()))
+    }
+
     /// The latest syncs of a source, newest first.
     pub async fn syncs(&self, name: &str, limit: i64) -> Result<Vec<SyncRecord>, StoreError> {
         let sql =

@@ -130,6 +130,8 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(d::events_atom))
         .routes(routes!(d::events_ics))
         .routes(routes!(d::get_organisation))
+        .routes(routes!(d::govocal_webhook))
+        .routes(routes!(d::conformance))
         .layer(body_limit())
         .merge(bulk)
 }
@@ -174,6 +176,7 @@ pub fn router(state: AppState) -> Router {
         .route("/marktplatz/werkzeuge/{slug}/verlauf", get(pages::vendor::history))
         .route("/standard", get(pages::docs::standard_page))
         .route("/werkzeug-anbinden", get(pages::docs::connect_page))
+        .route("/standard/quellen/{name}", get(pages::docs::conformance_page))
         .route("/api/docs", get(pages::docs::api_docs_page))
         .layer(body_limit())
         .layer(timeout())

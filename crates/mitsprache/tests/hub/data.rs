@@ -444,3 +444,68 @@ pub async fn concurrent_pushes_of_a_new_record_all_succeed(app: TestApp) {
     assert!(statuses.iter().all(|s| *s == 201 || *s == 200), "{statuses:?}");
     assert_eq!(app.get_json("/api/v1/processes?q=gleichzeitig").await["total"], 1);
 }
+
+pub async fn a_pushing_tool_sees_its_conformance_report(app: TestApp) {
+    let (source, token) = tool_token(&app).await;
+    assert_problem(
+        app.client.get(app.url(&format!("/api/v1/conformance/{source}"))).send().await.unwrap(),
+        404,
+        "not-found",
+    )
+    .await;
+    assert_eq!(push(&app, &token, "/api/v1/data/processes/rad", &process("Radverkehr")).await.status(), 201);
+    let mut thin = process("Haushalt");
+    for field in ["description", "geometry", "url"] {
+        thin.as_object_mut().unwrap().remove(field);
+    }
+    assert_eq!(push(&app, &token, "/api/v1/data/processes/haushalt", &thin).await.status(), 201);
+    let mut bad = process("Rad");
+    bad["phases"][0]["end"] = json!("2026-04-01T00:00:00+02:00");
+    bad["status"] = json!("running");
+    assert_eq!(push(&app, &token, "/api/v1/data/processes/kaputt", &bad).await.status(), 422);
+    let lines = [
+        json!({"type": "contribution", "id": "c1", "process": "rad", "kind": "tweet"}).to_string(),
+        json!({"type": "contribution", "id": "c2", "process": "rad", "kind": "tweet"}).to_string(),
+    ];
+    let r = app
+        .client
+        .post(app.url("/api/v1/data/import"))
+        .bearer_auth(&token)
+        .header("content-type", "application/x-ndjson")
+        .body(lines.join("\n"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+
+    let report = app.get_json(&format!("/api/v1/conformance/{source}")).await;
+    assert_eq!(report["via"], "push");
+    assert!(report["last_write"].is_string(), "{report}");
+    let process = &report["types"][0];
+    assert_eq!((process["type"].as_str(), process["records"].as_i64()), (Some("process"), Some(2)), "{report}");
+    let fill =
+        |field: &str| process["fields"].as_array().unwrap().iter().find(|f| f["field"] == field).unwrap().clone();
+    assert_eq!(fill("title")["percent"], 100);
+    assert_eq!((fill("geometry")["filled"].as_i64(), fill("geometry")["percent"].as_i64()), (Some(1), Some(50)));
+    let count = |reason: &str| {
+        report["rejected"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["reason"] == reason)
+            .map(|r| r["count"].as_i64().unwrap())
+    };
+    assert_eq!(count("phases[].end"), Some(1), "{report}");
+    assert_eq!(count("status"), Some(1), "{report}");
+    assert!(count("kind").unwrap_or(0) >= 2, "{report}");
+    let examples = report["examples"].as_array().unwrap();
+    assert!(
+        examples.iter().any(|e| e["record"] == "kaputt") && examples.iter().any(|e| e["record"] == "line 2"),
+        "{report}"
+    );
+
+    let page = app.client.get(app.url(&format!("/standard/quellen/{source}"))).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Konformitätsbericht") && html.contains("phases[].end"), "{html}");
+}

@@ -39,7 +39,7 @@ pub async fn a_source_is_checked_and_synced_once_at_a_time(app: TestApp) {
         }
     }
     assert!(matches!(
-        hub.add_source(source("g", SourceKind::Govocal, "https://g.example")).await,
+        hub.add_source(source("o", SourceKind::Oparl, "https://o.example")).await,
         Err(Error::Unprocessable(_))
     ));
 
@@ -84,4 +84,37 @@ pub async fn a_source_is_checked_and_synced_once_at_a_time(app: TestApp) {
     let jobs = hub.jobs(Some("source.sync"), 10).await.unwrap();
     assert_eq!(jobs.len(), 1);
     assert!(jobs[0].run_at > now + time::Duration::minutes(59), "{:?}", jobs[0]);
+
+    // A Go Vocal webhook signed with the source's secret brings its sync forward; a wrong or
+    // missing signature, another kind of source or an unknown one change nothing.
+    let secret = r#"{"client_id":"c","client_secret":"s","webhook_secret":"geheim"}"#;
+    let govocal = NewSource {
+        credentials: Some(secret.into()),
+        ..source("govocal-test", SourceKind::Govocal, "http://127.0.0.1:9")
+    };
+    hub.add_source(govocal).await.unwrap();
+    let body = br#"{"event":"idea.created","data":{}}"#;
+    let sign = |secret: &[u8], body: &[u8]| {
+        use base64::Engine;
+        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret);
+        format!("sha256={}", base64::engine::general_purpose::STANDARD.encode(aws_lc_rs::hmac::sign(&key, body)))
+    };
+    let due = || async {
+        let jobs = hub.jobs(Some("source.sync"), 10).await.unwrap();
+        jobs.into_iter().find(|j| j.payload.contains("govocal-test")).unwrap().run_at
+    };
+    for signature in [None, Some(sign(b"anders", body)), Some(sign(b"geheim", b"{}"))] {
+        assert!(matches!(
+            hub.source_webhook("govocal-test", signature.as_deref(), body).await,
+            Err(Error::Unauthenticated)
+        ));
+    }
+    assert!(due().await > now + time::Duration::minutes(59));
+    let good = sign(b"geheim", body);
+    assert!(matches!(hub.source_webhook("open311-bonn", Some(&good), body).await, Err(Error::NotFound)));
+    assert!(matches!(hub.source_webhook("nope", Some(&good), body).await, Err(Error::NotFound)));
+    hub.source_webhook("govocal-test", Some(&good), body).await.unwrap();
+    assert!(due().await <= app.clock_now());
+    // The same delivery again is harmless: the sync is due already.
+    hub.source_webhook("govocal-test", Some(&good), body).await.unwrap();
 }

@@ -13,8 +13,7 @@
 //! items simply vanish from the API: every sync walks everything (proposals 50 a page, the
 //! schema's maximum) and deletes what is gone. Requests are paced to 100 a minute.
 
-use super::{Client, Walk, plain};
-use crate::ports::HttpRequest;
+use super::{Client, Walk, graphql, plain};
 use mitsprache_standard::Kind;
 use mitsprache_store::SourceRecord;
 use serde_json::{Map, Value, json};
@@ -57,23 +56,11 @@ const PROPOSALS: &str = "query Proposals($id: ID!, $after: String) { component(i
 /// A walk stops at this many pages of one component rather than loop on a cursor that never ends.
 const MAX_PAGES: usize = 10_000;
 
-async fn query(client: &mut Client<'_>, url: &str, query: &str, variables: Value) -> Result<Value, String> {
-    let response = client
-        .send(HttpRequest::post_json(url, json!({"query": query, "variables": variables})).max_body(16 * 1024 * 1024))
-        .await?;
-    let body: Value = response.json().map_err(|e| e.to_string())?;
-    if let Some(errors) = body.get("errors").and_then(Value::as_array).filter(|e| !e.is_empty()) {
-        let first = errors[0].get("message").and_then(Value::as_str).unwrap_or("unknown error");
-        return Err(format!("the GraphQL API refused the query: {first}"));
-    }
-    body.get("data").cloned().ok_or_else(|| "the GraphQL answer has no data".to_owned())
-}
-
 pub(super) async fn walk(client: &mut Client<'_>, source: &SourceRecord, now: OffsetDateTime) -> Result<Walk, String> {
     let api = format!("{}/api", source.url);
     let today = now.date();
     let mut walk = Walk::default();
-    let data = query(client, &api, PROCESSES, json!({})).await?;
+    let data = graphql(client, &api, PROCESSES, json!({})).await?;
     let processes = data.get("participatoryProcesses").and_then(Value::as_array).ok_or("no participatoryProcesses")?;
     client.counted(processes.len());
     for p in processes {
@@ -88,7 +75,7 @@ pub(super) async fn walk(client: &mut Client<'_>, source: &SourceRecord, now: Of
             let cid = component.get("id").and_then(Value::as_str).ok_or("a component without id")?;
             let mut after: Option<String> = None;
             for _ in 0..MAX_PAGES {
-                let data = query(client, &api, PROPOSALS, json!({"id": cid, "after": after})).await?;
+                let data = graphql(client, &api, PROPOSALS, json!({"id": cid, "after": after})).await?;
                 let page = data.pointer("/component/proposals").ok_or("a Proposals component without proposals")?;
                 let edges = page.get("edges").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
                 client.counted(edges.len());

@@ -8,7 +8,10 @@
 //! A record that cannot be mapped is skipped and reported, never stored half; a walk that fails
 //! half-way writes nothing, so the last good state stays.
 
+mod consul;
 mod decidim;
+mod dipas;
+mod govocal;
 mod open311;
 
 use crate::data::{BATCH, new_record, tombstone};
@@ -39,8 +42,8 @@ pub struct Mapping {
 }
 
 /// The mappings of every connector this build has, and of a tool that pushes.
-pub fn mappings() -> [&'static Mapping; 2] {
-    [&decidim::MAPPING, &open311::MAPPING]
+pub fn mappings() -> [&'static Mapping; 5] {
+    [&decidim::MAPPING, &consul::MAPPING, &dipas::MAPPING, &govocal::MAPPING, &open311::MAPPING]
 }
 
 /// The tools a source can be, by the name `mitsprache source add --kind` takes.
@@ -87,7 +90,10 @@ impl SourceKind {
 
     /// Whether this build has the connector; the others are named so the CLI can say so.
     pub fn is_built(self) -> bool {
-        matches!(self, SourceKind::Decidim | SourceKind::Open311)
+        matches!(
+            self,
+            SourceKind::Decidim | SourceKind::Consul | SourceKind::Dipas | SourceKind::Govocal | SourceKind::Open311
+        )
     }
 
     /// The least time between two requests to one source: Decidim allows 100 a minute per IP.
@@ -116,6 +122,10 @@ pub struct NewSource {
 pub struct Rejected {
     pub id: String,
     pub reason: String,
+    /// The fields of the standard it failed on, for the conformance report; none when the
+    /// source's record could not be read at all.
+    #[serde(skip)]
+    pub errors: Vec<mitsprache_standard::FieldError>,
 }
 
 /// What a sync did.
@@ -139,6 +149,8 @@ struct Walk {
     /// The record types whose every live record the walk saw: the others of these types are
     /// gone at the source.
     complete: Vec<Kind>,
+    /// Records the source says it deleted (an incremental walk of a tool that lists deletions).
+    deleted: Vec<(Kind, String)>,
 }
 
 impl Walk {
@@ -148,7 +160,7 @@ impl Walk {
             Ok(record) => self.records.push((id, record)),
             Err(e) => {
                 tracing::warn!(record = %id, error = %e, "skipping a record the standard does not accept");
-                self.rejected.push(Rejected { id, reason: e.to_string() });
+                self.rejected.push(Rejected { id, reason: e.to_string(), errors: e.0 });
             }
         }
     }
@@ -156,7 +168,11 @@ impl Walk {
     fn reject(&mut self, id: impl Into<String>, reason: impl Into<String>) {
         let (id, reason) = (id.into(), reason.into());
         tracing::warn!(record = %id, reason = %reason, "skipping a record of the source");
-        self.rejected.push(Rejected { id, reason });
+        self.rejected.push(Rejected {
+            errors: vec![mitsprache_standard::FieldError::new("", reason.clone())],
+            id,
+            reason,
+        });
     }
 }
 
@@ -173,6 +189,9 @@ struct Client<'a> {
 /// How long a sync may hold its source before another may start: longer than any walk takes
 /// (a crashed instance's lease runs out after it).
 const SYNC_LEASE: Duration = Duration::hours(2);
+
+/// How far back before the last good sync an incremental walk asks again.
+const SINCE_MARGIN: Duration = Duration::minutes(5);
 
 /// How often a refused request (429, 503) is tried again within one sync.
 const RETRIES: u32 = 4;
@@ -248,8 +267,14 @@ impl Hub {
         }
         if !new.kind.is_built() {
             return Err(Error::Unprocessable(format!(
-                "this build has no {} connector yet (built: decidim, open311)",
-                new.kind.as_str()
+                "this build has no {} connector yet (built: {})",
+                new.kind.as_str(),
+                SourceKind::ALL
+                    .into_iter()
+                    .filter(|k| k.is_built())
+                    .map(SourceKind::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )));
         }
         let url = new.url.trim_end_matches('/').to_owned();
@@ -296,6 +321,25 @@ impl Hub {
         Ok(record)
     }
 
+    /// A webhook of the source's tool (Go Vocal's, signed with `X-GoVocal-Signature`) says
+    /// something changed: the source's next sync is brought forward to now. Webhooks that come
+    /// together move it once; a replayed one costs at most one incremental sync.
+    /// `NotFound` for no such Go Vocal source, `Unauthenticated` for a missing or wrong signature.
+    pub async fn source_webhook(&self, name: &str, signature: Option<&str>, body: &[u8]) -> Result<()> {
+        let source = self.store().sources().find(name).await?.ok_or(Error::NotFound)?;
+        if source.kind != SourceKind::Govocal.as_str() {
+            return Err(Error::NotFound);
+        }
+        let secret = govocal::webhook_secret(source.credentials.as_deref()).ok_or(Error::Unauthenticated)?;
+        if !signature.is_some_and(|s| govocal::signed(&secret, body, s)) {
+            return Err(Error::Unauthenticated);
+        }
+        if self.store().jobs().run_now(&format!("source.sync:{name}"), self.now()).await? {
+            self.jobs_queued();
+        }
+        Ok(())
+    }
+
     /// Every source with its latest sync.
     pub async fn sources(&self) -> Result<Vec<(SourceRecord, Option<SyncRecord>)>> {
         let mut out = Vec::new();
@@ -337,13 +381,19 @@ impl Hub {
         let started = self.now();
         let mut client =
             Client { hub: self, min_interval: kind.min_interval(), last: None, requests: 0, progress, fetched: 0 };
+        // An incremental walk asks for what changed since the last good sync began (less a margin
+        // for clocks that differ); a failed sync moves nothing forward.
+        let since = self.store().sources().last_good_sync(&source.name).await?.map(|t| t - SINCE_MARGIN);
         let walked = match kind {
             SourceKind::Decidim => decidim::walk(&mut client, &source, started).await,
+            SourceKind::Consul => consul::walk(&mut client, &source, started).await,
+            SourceKind::Dipas => dipas::walk(&mut client, &source, started).await,
+            SourceKind::Govocal => govocal::walk(&mut client, &source, started, since).await,
             SourceKind::Open311 => open311::walk(&mut client, &source, started).await,
             other => Err(format!("this build has no {} connector", other.as_str())),
         };
         let mut summary = SyncSummary { source: source.name.clone(), requests: client.requests, ..Default::default() };
-        let walk = match walked {
+        let mut walk = match walked {
             Ok(w) => w,
             Err(message) => {
                 tracing::warn!(source = %source.name, error = %message, "sync failed; the last good state stays");
@@ -351,13 +401,29 @@ impl Hub {
                 return Err(Error::Unavailable(message.into()));
             }
         };
+        // Paging by offset shows a record twice when the source changes during the walk: the
+        // later copy counts.
+        let mut once = std::collections::HashSet::new();
+        walk.records.reverse();
+        walk.records.retain(|(id, r)| once.insert((r.kind(), id.clone())));
+        walk.records.reverse();
         summary.fetched = walk.records.len() as u64;
+        let refused = walk.rejected.iter().flat_map(|r| crate::conformance::rejections(&r.id, &r.errors)).collect();
+        self.note_rejections(&source.name, refused).await;
         summary.rejected = walk.rejected;
         let mut rows: Vec<_> = walk.records.iter().map(|(id, r)| new_record(&source.name, id, r)).collect();
-        let seen: BTreeMap<Kind, BTreeSet<&str>> = walk.records.iter().fold(BTreeMap::new(), |mut m, (id, r)| {
-            m.entry(r.kind()).or_default().insert(id.as_str());
-            m
-        });
+        // What the walk saw, live or deleted: a record deleted explicitly is not deleted twice.
+        let seen: BTreeMap<Kind, BTreeSet<&str>> =
+            walk.records.iter().map(|(id, r)| (r.kind(), id)).chain(walk.deleted.iter().map(|(k, id)| (*k, id))).fold(
+                BTreeMap::new(),
+                |mut m, (kind, id)| {
+                    m.entry(kind).or_default().insert(id.as_str());
+                    m
+                },
+            );
+        for (kind, gone) in &walk.deleted {
+            rows.push(tombstone(*kind, &source.name, gone));
+        }
         for kind in walk.complete {
             let empty = BTreeSet::new();
             let seen = seen.get(&kind).unwrap_or(&empty);
@@ -418,9 +484,58 @@ impl Hub {
     }
 }
 
+/// One GraphQL query (Decidim, CONSUL): its `data`, or the first of its `errors`. CONSUL's
+/// older controllers take `variables` only as a JSON-encoded string (`JSON.parse`), newer ones
+/// take both; Decidim takes an object.
+async fn graphql(
+    client: &mut Client<'_>,
+    url: &str,
+    query: &str,
+    variables: Value,
+) -> std::result::Result<Value, String> {
+    let response = client
+        .send(
+            HttpRequest::post_json(url, serde_json::json!({"query": query, "variables": variables}))
+                .max_body(16 * 1024 * 1024),
+        )
+        .await?;
+    let body: Value = response.json().map_err(|e| e.to_string())?;
+    if let Some(errors) = body.get("errors").and_then(Value::as_array).filter(|e| !e.is_empty()) {
+        let first = errors[0].get("message").and_then(Value::as_str).unwrap_or("unknown error");
+        return Err(format!("the GraphQL API refused the query: {first}"));
+    }
+    body.get("data").cloned().ok_or_else(|| "the GraphQL answer has no data".to_owned())
+}
+
 /// `{"de": …}` from a tool's text in the source's language, when it has any text.
 fn text(lang: &str, s: Option<&str>) -> Option<Value> {
     s.map(str::trim).filter(|s| !s.is_empty()).map(|s| serde_json::json!({ lang: s }))
+}
+
+/// A tool's time as RFC 3339: RFC 3339 itself, Rails' `2025-05-02 14:00:00 +0200`, or a date
+/// and time without offset (LimeSurvey's, in the server's zone, read as UTC: off by the zone's
+/// offset at most, which no status or order here depends on).
+fn datetime(s: &str) -> Option<String> {
+    use time::format_description::well_known::Rfc3339;
+    use time::macros::format_description;
+    // Rails renders a UTC time as `… UTC`.
+    let utc = s.trim().strip_suffix(" UTC").map(|t| format!("{t} +0000"));
+    let s = utc.as_deref().unwrap_or(s.trim());
+    let t = OffsetDateTime::parse(s, &Rfc3339)
+        .or_else(|_| {
+            OffsetDateTime::parse(
+                s,
+                format_description!(
+                    "[year]-[month]-[day] [hour]:[minute]:[second] [offset_hour sign:mandatory][offset_minute]"
+                ),
+            )
+        })
+        .or_else(|_| {
+            time::PrimitiveDateTime::parse(s, format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"))
+                .map(time::PrimitiveDateTime::assume_utc)
+        })
+        .ok()?;
+    t.format(&Rfc3339).ok()
 }
 
 /// Tools write HTML into texts; the standard carries plain text. Block elements become a space,
@@ -467,10 +582,20 @@ mod tests {
     }
 
     #[test]
+    fn tool_times_become_rfc3339() {
+        assert_eq!(datetime("2025-05-02 14:00:00 +0200").as_deref(), Some("2025-05-02T14:00:00+02:00"));
+        assert_eq!(datetime("2025-05-02T14:00:00Z").as_deref(), Some("2025-05-02T14:00:00Z"));
+        assert_eq!(datetime("2025-03-01 00:00:00").as_deref(), Some("2025-03-01T00:00:00Z"));
+        assert_eq!(datetime("2025-05-02 14:00:00 UTC").as_deref(), Some("2025-05-02T14:00:00Z"));
+        assert_eq!(datetime("12.05.2025"), None);
+    }
+
+    #[test]
     fn source_names() {
         assert!(valid_name("decidim-koeln"));
         assert!(!valid_name("Decidim Köln"));
         assert!(!valid_name("-x"));
-        assert!(SourceKind::parse("govocal").is_some_and(|k| !k.is_built()));
+        assert!(SourceKind::ALL.into_iter().all(|k| SourceKind::parse(k.as_str()) == Some(k)));
+        assert_eq!(SourceKind::parse("Decidim"), None);
     }
 }

@@ -305,6 +305,46 @@ pub async fn import(
     Ok(Json(report).into_response())
 }
 
+/// A Go Vocal webhook for the source `name` (Go Vocal's `Webhooks::DeliveryJob`): the body is
+/// signed with the source's `webhook_secret` in `X-GoVocal-Signature` (`sha256=<base64 of
+/// HMAC-SHA256>`). A valid delivery brings the source's next sync forward to now; the body is
+/// not trusted beyond its signature, the sync reads the API.
+#[utoipa::path(post, path = "/api/v1/webhooks/govocal/{name}", tag = "data",
+    params(("name" = String, Path, description = "The source's name (`mitsprache source list`)"),
+        ("X-GoVocal-Signature" = String, Header, description = "`sha256=` and the Base64 HMAC-SHA256 of the body")),
+    request_body(content = Value, content_type = "application/json", description = "Go Vocal's webhook payload"),
+    responses(
+        (status = 202, description = "Signature valid; the source syncs soon"),
+        (status = 401, description = "Missing or wrong signature", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No Go Vocal source of that name", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn govocal_webhook(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    let signature = headers.get("x-govocal-signature").and_then(|v| v.to_str().ok());
+    state.hub().source_webhook(&name, signature, &body).await?;
+    Ok(StatusCode::ACCEPTED.into_response())
+}
+
+/// The conformance report of a source (a pulled source's name, or a pushing tool's client id):
+/// the fields its records fill, what was refused in the last 30 days by reason with the latest
+/// examples, and when it last synced or wrote.
+#[utoipa::path(get, path = "/api/v1/conformance/{name}", tag = "data",
+    params(("name" = String, Path, description = "The source: `mitsprache source list` name or the pushing client's id")),
+    responses(
+        (status = 200, description = "The report", body = mitsprache_hub::conformance::ConformanceReport),
+        (status = 404, description = "The hub has nothing of this source", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn conformance(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<mitsprache_hub::conformance::ConformanceReport>, WebError> {
+    Ok(Json(state.hub().conformance(&name).await?))
+}
+
 /// The standard's JSON Schema of one record type, at the URL its `$id` names.
 pub fn schema(state: &AppState, kind: Kind) -> Response {
     let base = format!("{}/standard/v1", state.hub().config().issuer);

@@ -296,3 +296,28 @@ mod tests {
         assert_eq!(f.iter().find(|f| f.name == "created_at").unwrap().ty, "string (date-time)");
     }
 }
+
+#[derive(Template)]
+#[template(path = "conformance.html")]
+pub struct ConformancePage {
+    pub ctx: Ctx,
+    pub report: mitsprache_hub::conformance::ConformanceReport,
+    pub last_sync: String,
+    pub last_write: String,
+}
+
+/// The conformance report of a source, for its vendor and the operator.
+pub async fn conformance_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> Result<Response, WebError> {
+    let ctx = Ctx::new(&lang, &format!("/standard/quellen/{name}"), None);
+    let report = state.hub().conformance(&name).await?;
+    let time = |t: time::OffsetDateTime| {
+        format!("{} {:02}:{:02} UTC", crate::pages::view::date(ctx.locale, t.date()), t.hour(), t.minute())
+    };
+    let last_sync = report.last_sync.as_ref().map(|s| time(s.at)).unwrap_or_default();
+    let last_write = report.last_write.map(time).unwrap_or_default();
+    Ok(render(&ConformancePage { ctx, report, last_sync, last_write }, &lang, StatusCode::OK))
+}
