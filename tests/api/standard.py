@@ -19,6 +19,7 @@ KINDS = {
     "event": "events",
     "result": "results",
     "organisation": "organisations",
+    "paper": "papers",
 }
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "docs" / "standard" / "examples"
 
@@ -47,7 +48,7 @@ def main(hub: str, token: str) -> None:
             one = requests.get(f"{hub}/api/v1/{plural}/{item['id']}", timeout=10).json()
             validator.validate(one)
             checked += 1
-    print(f"data standard: 5 schemas, 5 examples and {checked} API records valid (jsonschema draft 2020-12)")
+    print(f"data standard: {len(KINDS)} schemas, {len(KINDS)} examples and {checked} API records valid (jsonschema draft 2020-12)")
 
 
 if __name__ == "__main__":

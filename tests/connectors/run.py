@@ -145,6 +145,7 @@ def main(binary, database, hub, only=None):
         "open311": lambda: open311(binary, database, hub, suffix) or "90-day windows halved",
         "consul": tool("consul"),
         "dipas": tool("dipas"),
+        "oparl": tool("oparl"),
     }
     for name, run in scenarios.items():
         if only and name not in only.split(","):

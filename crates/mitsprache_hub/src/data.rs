@@ -270,6 +270,7 @@ pub(crate) fn new_record(source: &str, external_id: &str, record: &Record) -> Ne
             },
         ),
         Record::Organisation(o) => (None, Some(o.municipality.clone()), String::new()),
+        Record::Paper(p) => (None, p.municipality.clone(), String::new()),
         Record::Contribution(c) => {
             (c.status.and_then(|s| serde_json::to_value(s).ok()?.as_str().map(str::to_owned)), None, String::new())
         }

@@ -27,6 +27,7 @@ fn title(record: &Record) -> Option<&Text> {
         Record::Event(e) => Some(&e.title),
         Record::Result(r) => r.decision.as_ref(),
         Record::Organisation(o) => Some(&o.name),
+        Record::Paper(p) => Some(&p.title),
     }
 }
 
@@ -36,7 +37,7 @@ fn summary(record: &Record) -> Option<&Text> {
         Record::Contribution(c) => c.text.as_ref(),
         Record::Event(e) => e.description.as_ref(),
         Record::Result(r) => r.decision.as_ref(),
-        Record::Organisation(_) => None,
+        Record::Organisation(_) | Record::Paper(_) => None,
     }
 }
 
@@ -46,6 +47,7 @@ fn page(record: &Record) -> Option<&str> {
         Record::Process(p) => p.url.as_deref(),
         Record::Event(e) => e.online_url.as_deref(),
         Record::Organisation(o) => o.url.as_deref(),
+        Record::Paper(p) => p.url.as_deref(),
         Record::Contribution(_) | Record::Result(_) => None,
     }
 }
@@ -55,7 +57,7 @@ fn geometry(record: &Record) -> Option<&Value> {
         Record::Process(p) => p.geometry.as_ref(),
         Record::Contribution(c) => c.location.as_ref(),
         Record::Event(e) => e.place.as_ref().and_then(|p| p.location.as_ref()),
-        Record::Result(_) | Record::Organisation(_) => None,
+        Record::Result(_) | Record::Organisation(_) | Record::Paper(_) => None,
     }
 }
 

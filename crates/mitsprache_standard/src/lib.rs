@@ -22,8 +22,8 @@ pub use feeds::{FeedItem, atom, geojson, icalendar};
 pub use geo::{check_geometry, check_point, point_position};
 pub use ndjson::{Line, LineError, parse_line};
 pub use records::{
-    Budget, Contribution, ContributionKind, ContributionStatus, Event, ImplementationStatus, Organisation, Phase,
-    Place, Process, ProcessResult, ProcessStatus, Record, Votes, XBeteiligung,
+    Budget, Contribution, ContributionKind, ContributionStatus, Event, ImplementationStatus, Organisation, Paper,
+    Phase, Place, Process, ProcessResult, ProcessStatus, Record, Votes, XBeteiligung,
 };
 pub use schema::{json_schema, schemas};
 pub use text::Text;
@@ -32,7 +32,7 @@ use serde::Serialize;
 
 /// The version of the standard these types implement. A minor version only adds optional
 /// fields; a major version gets new schema URLs (`/standard/v2/…`).
-pub const VERSION: &str = "1.0";
+pub const VERSION: &str = "1.1";
 
 /// The record types of the standard, by their name in NDJSON lines (`"type"`), in schema file
 /// names and (plural) in API paths.
@@ -44,10 +44,12 @@ pub enum Kind {
     Event,
     Result,
     Organisation,
+    Paper,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [Kind::Process, Kind::Contribution, Kind::Event, Kind::Result, Kind::Organisation];
+    pub const ALL: [Kind; 6] =
+        [Kind::Process, Kind::Contribution, Kind::Event, Kind::Result, Kind::Organisation, Kind::Paper];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -56,6 +58,7 @@ impl Kind {
             Kind::Event => "event",
             Kind::Result => "result",
             Kind::Organisation => "organisation",
+            Kind::Paper => "paper",
         }
     }
 
@@ -67,6 +70,7 @@ impl Kind {
             Kind::Event => "events",
             Kind::Result => "results",
             Kind::Organisation => "organisations",
+            Kind::Paper => "papers",
         }
     }
 
@@ -147,6 +151,7 @@ mod examples {
             (Kind::Event, include_str!("../../../docs/standard/examples/event.json")),
             (Kind::Result, include_str!("../../../docs/standard/examples/result.json")),
             (Kind::Organisation, include_str!("../../../docs/standard/examples/organisation.json")),
+            (Kind::Paper, include_str!("../../../docs/standard/examples/paper.json")),
         ];
         for (kind, text) in examples {
             let value: serde_json::Value = serde_json::from_str(text).unwrap();

@@ -275,6 +275,43 @@ pub struct Organisation {
     pub extra: Extra,
 }
 
+/// A council paper (Drucksache, OParl `Paper`): the context a process is decided in, such as the
+/// draft resolution that starts a planning procedure or the decision that ends it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Paper {
+    pub title: Text,
+    /// The paper's number in the council information system (`BV/2025/0815`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// What kind of paper it is, in the council's words (`Beschlussvorlage`, `Antrag`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paper_type: Option<String>,
+    /// The day of the paper (ISO 8601 date).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(format = Date)]
+    pub date: Option<String>,
+    /// The external id of a process at the same source it belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[0-9]{8}$")]
+    pub municipality: Option<String>,
+    /// The paper's page in the council information system.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(format = "uri")]
+    pub url: Option<String>,
+    /// The paper's main document (usually a PDF).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(format = "uri")]
+    pub file_url: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: OffsetDateTime,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub extra: Extra,
+}
+
 /// A record of any type.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
@@ -283,6 +320,7 @@ pub enum Record {
     Event(Event),
     Result(ProcessResult),
     Organisation(Organisation),
+    Paper(Paper),
 }
 
 const TITLE_CHARS: usize = 1_000;
@@ -298,6 +336,7 @@ impl Record {
             Kind::Event => read_event(&mut f).map(Record::Event),
             Kind::Result => read_result(&mut f).map(Record::Result),
             Kind::Organisation => read_organisation(&mut f).map(Record::Organisation),
+            Kind::Paper => read_paper(&mut f).map(Record::Paper),
         };
         let (extra, errors) = f.rest();
         match record {
@@ -320,6 +359,7 @@ impl Record {
             Record::Event(_) => Kind::Event,
             Record::Result(_) => Kind::Result,
             Record::Organisation(_) => Kind::Organisation,
+            Record::Paper(_) => Kind::Paper,
         }
     }
 
@@ -330,6 +370,7 @@ impl Record {
             Record::Event(r) => &mut r.extra,
             Record::Result(r) => &mut r.extra,
             Record::Organisation(r) => &mut r.extra,
+            Record::Paper(r) => &mut r.extra,
         }
     }
 
@@ -341,6 +382,7 @@ impl Record {
             Record::Event(r) => serde_json::to_value(r),
             Record::Result(r) => serde_json::to_value(r),
             Record::Organisation(r) => serde_json::to_value(r),
+            Record::Paper(r) => serde_json::to_value(r),
         };
         // The types serialise plain data only (no maps with non-string keys, no NaN: amounts
         // are checked finite), so this cannot fail.
@@ -355,6 +397,7 @@ impl Record {
             Record::Event(r) => r.updated_at,
             Record::Result(r) => r.updated_at,
             Record::Organisation(r) => r.updated_at,
+            Record::Paper(r) => r.updated_at,
         }
     }
 
@@ -364,6 +407,7 @@ impl Record {
             Record::Contribution(r) => Some(&r.process),
             Record::Event(r) => r.process.as_deref(),
             Record::Result(r) => Some(&r.process),
+            Record::Paper(r) => r.process.as_deref(),
             Record::Process(_) | Record::Organisation(_) => None,
         }
     }
@@ -376,6 +420,7 @@ impl Record {
             Record::Event(r) => [Some(&r.title), r.description.as_ref()].into_iter().flatten().collect(),
             Record::Result(r) => r.decision.iter().collect(),
             Record::Organisation(r) => vec![&r.name],
+            Record::Paper(r) => vec![&r.title],
         };
         let mut out = String::new();
         for t in texts {
@@ -386,6 +431,9 @@ impl Record {
         }
         if let Record::Process(p) = self {
             out.push_str(&p.topics.join(" "));
+        }
+        if let Record::Paper(p) = self {
+            out.push_str(p.reference.as_deref().unwrap_or_default());
         }
         out.to_lowercase()
     }
@@ -625,6 +673,54 @@ fn read_organisation(f: &mut Fields) -> Option<Organisation> {
     let url = url(f, "url");
     let updated_at = f.req::<Timestamp>("updated_at");
     Some(Organisation { name: name?, municipality: municipality?, url, updated_at: updated_at?.0, extra: Extra::new() })
+}
+
+fn read_paper(f: &mut Fields) -> Option<Paper> {
+    let title = text(f, "title", true, TITLE_CHARS);
+    let number = short(f, "reference");
+    let paper_type = short(f, "paper_type");
+    let date = f.opt::<Day>("date").map(|d| d.0);
+    let process = reference(f, "process", false);
+    let municipality = ags(f, "municipality", false);
+    let url_ = url(f, "url");
+    let file_url = url(f, "file_url");
+    let updated_at = f.req::<Timestamp>("updated_at");
+    Some(Paper {
+        title: title?,
+        reference: number,
+        paper_type,
+        date,
+        process,
+        municipality,
+        url: url_,
+        file_url,
+        updated_at: updated_at?.0,
+        extra: Extra::new(),
+    })
+}
+
+/// A short text (a number, a type's name): at most 200 characters.
+fn short(f: &mut Fields, name: &str) -> Option<String> {
+    let value: Option<String> = f.opt(name);
+    match value {
+        Some(v) if v.chars().count() > 200 => {
+            f.fail(name, "must be at most 200 characters");
+            None
+        }
+        v => v.filter(|v| !v.trim().is_empty()),
+    }
+}
+
+/// An ISO 8601 calendar date (`2025-09-30`).
+struct Day(String);
+
+impl<'de> Deserialize<'de> for Day {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        time::Date::parse(&s, time::macros::format_description!("[year]-[month]-[day]"))
+            .map(|_| Day(s.clone()))
+            .map_err(|_| serde::de::Error::custom(format!("`{s}` is not a date (YYYY-MM-DD)")))
+    }
 }
 
 /// RFC 3339 as a value of its own, so the field reader can decode it like any other type.

@@ -16,6 +16,7 @@ pub fn json_schema(kind: Kind, base: &str) -> Value {
         Kind::Event => collect::<Event>(),
         Kind::Result => collect::<ProcessResult>(),
         Kind::Organisation => collect::<Organisation>(),
+        Kind::Paper => collect::<Paper>(),
     };
     let mut schema = match rewrite(root) {
         Value::Object(m) => m,

@@ -157,8 +157,8 @@ pub fn data_query(
     use mitsprache_standard::{Kind, ProcessStatus};
     let applies = |name: &str| match name {
         "status" | "topic" => kind == Kind::Process,
-        "municipality" => matches!(kind, Kind::Process | Kind::Organisation),
-        "process" => matches!(kind, Kind::Contribution | Kind::Event | Kind::Result),
+        "municipality" => matches!(kind, Kind::Process | Kind::Organisation | Kind::Paper),
+        "process" => matches!(kind, Kind::Contribution | Kind::Event | Kind::Result | Kind::Paper),
         _ => true,
     };
     if let Some((k, _)) = pairs.iter().find(|(k, _)| !DATA_FILTERS.contains(&k.as_str()) || !applies(k)) {

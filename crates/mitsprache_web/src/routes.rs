@@ -46,7 +46,7 @@ fn body_limit() -> tower_http::limit::RequestBodyLimitLayer {
     tags(
         (name = "catalogue", description = "Marketplace: tools, interfaces and the function taxonomy"),
         (name = "matching", description = "Matching assistant: requirement profile to ranked, explained tools and toolkits"),
-        (name = "data", description = "The data standard: tools push their processes, contributions, events, results and organisations (scope data:write); everyone reads them. Schemas at /standard/v1/{type}.schema.json"),
+        (name = "data", description = "The data standard: tools push their processes, contributions, events, results, organisations and council papers (scope data:write); everyone reads them. Schemas at /standard/v1/{type}.schema.json"),
     ),
     // Types reached only through the `Known<T>` schema helpers, which reference but cannot
     // register them.
@@ -112,6 +112,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(d::put_event, d::delete_event))
         .routes(routes!(d::put_result, d::delete_result))
         .routes(routes!(d::put_organisation, d::delete_organisation))
+        .routes(routes!(d::put_paper, d::delete_paper))
         .routes(routes!(d::list_processes))
         .routes(routes!(d::get_process))
         .routes(routes!(d::list_contributions))
@@ -121,6 +122,8 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(d::list_results))
         .routes(routes!(d::get_result))
         .routes(routes!(d::list_organisations))
+        .routes(routes!(d::list_papers))
+        .routes(routes!(d::get_paper))
         .routes(routes!(d::processes_geojson))
         .routes(routes!(d::processes_atom))
         .routes(routes!(d::processes_ics))

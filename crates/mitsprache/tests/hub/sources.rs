@@ -39,7 +39,7 @@ pub async fn a_source_is_checked_and_synced_once_at_a_time(app: TestApp) {
         }
     }
     assert!(matches!(
-        hub.add_source(source("o", SourceKind::Oparl, "https://o.example")).await,
+        hub.add_source(source("l", SourceKind::Limesurvey, "https://l.example")).await,
         Err(Error::Unprocessable(_))
     ));
 

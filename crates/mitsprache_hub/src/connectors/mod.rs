@@ -12,6 +12,7 @@ mod consul;
 mod decidim;
 mod dipas;
 mod govocal;
+mod oparl;
 mod open311;
 
 use crate::data::{BATCH, new_record, tombstone};
@@ -42,8 +43,8 @@ pub struct Mapping {
 }
 
 /// The mappings of every connector this build has, and of a tool that pushes.
-pub fn mappings() -> [&'static Mapping; 5] {
-    [&decidim::MAPPING, &consul::MAPPING, &dipas::MAPPING, &govocal::MAPPING, &open311::MAPPING]
+pub fn mappings() -> [&'static Mapping; 6] {
+    [&decidim::MAPPING, &consul::MAPPING, &dipas::MAPPING, &govocal::MAPPING, &open311::MAPPING, &oparl::MAPPING]
 }
 
 /// The tools a source can be, by the name `mitsprache source add --kind` takes.
@@ -90,10 +91,7 @@ impl SourceKind {
 
     /// Whether this build has the connector; the others are named so the CLI can say so.
     pub fn is_built(self) -> bool {
-        matches!(
-            self,
-            SourceKind::Decidim | SourceKind::Consul | SourceKind::Dipas | SourceKind::Govocal | SourceKind::Open311
-        )
+        !matches!(self, SourceKind::Limesurvey | SourceKind::Meinberlin)
     }
 
     /// The least time between two requests to one source: Decidim allows 100 a minute per IP.
@@ -390,6 +388,7 @@ impl Hub {
             SourceKind::Dipas => dipas::walk(&mut client, &source, started).await,
             SourceKind::Govocal => govocal::walk(&mut client, &source, started, since).await,
             SourceKind::Open311 => open311::walk(&mut client, &source, started).await,
+            SourceKind::Oparl => oparl::walk(&mut client, &source, since).await,
             other => Err(format!("this build has no {} connector", other.as_str())),
         };
         let mut summary = SyncSummary { source: source.name.clone(), requests: client.requests, ..Default::default() };

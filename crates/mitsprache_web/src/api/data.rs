@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use mitsprache_catalogue::ValidationError;
 use mitsprache_hub::Error;
 use mitsprache_hub::data::{Applied, DataFilter, ImportReport, Kind, StoredRecord, record_json};
-use mitsprache_standard::{Contribution, Event, Organisation, Process, ProcessResult};
+use mitsprache_standard::{Contribution, Event, Organisation, Paper, Process, ProcessResult};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -262,6 +262,18 @@ collection!(
     "/api/v1/data/organisations/{external_id}",
     "/api/v1/organisations",
     "/api/v1/organisations/{id}"
+);
+collection!(
+    Kind::Paper,
+    Paper,
+    "council paper",
+    put_paper,
+    delete_paper,
+    list_papers,
+    get_paper,
+    "/api/v1/data/papers/{external_id}",
+    "/api/v1/papers",
+    "/api/v1/papers/{id}"
 );
 
 /// Bulk import: one record per line (`application/x-ndjson`), `{"type": "process", "id":
