@@ -146,6 +146,7 @@ def main(binary, database, hub, only=None):
         "consul": tool("consul"),
         "dipas": tool("dipas"),
         "oparl": tool("oparl"),
+        "govocal": tool("govocal"),
     }
     for name, run in scenarios.items():
         if only and name not in only.split(","):

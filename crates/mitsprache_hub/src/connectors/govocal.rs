@@ -4,13 +4,15 @@
 //! Mapping: a project → process (phases from `/phases`, status from them, `archived` →
 //! closed); an idea → contribution of its `type` (idea, proposal, survey → survey-response);
 //! a comment → `comment` contribution answering its parent comment or its idea; an event →
-//! event. Multilocs keep every language. Not mapped: the idea status (a title the platform's
+//! event. The API flattens texts to the platform's first language; they are read as German.
+//! Points come as PostGIS WKT (`POINT (lon lat)`). Not mapped: the idea status (a title the platform's
 //! admins name, no code), budgets and baskets, volunteering, folders, custom fields. No author:
 //! `author_id` is Go Vocal's user id; the hub's pairwise `sub` is only in Go Vocal's database.
 //!
-//! The first sync walks everything; later ones ask for ideas and comments changed since the
-//! last good sync (`updated_at=FROM,`) and for what was deleted since (`/deleted`). Projects,
-//! phases and events are few and walked whole, their deletions seen by absence. A webhook
+//! The first sync walks everything; later ones ask for ideas changed since the last good sync
+//! (`updated_at=FROM,`) and for ideas deleted since (`/ideas/deleted`). Projects, phases, events
+//! and comments are walked whole, their deletions seen by absence (a destroyed idea takes its
+//! comments along without a deletion entry). A webhook
 //! (`X-GoVocal-Signature`) brings the next sync forward.
 
 use super::{Client, Walk, datetime, plain};
@@ -33,12 +35,14 @@ pub(super) const MAPPING: super::Mapping = super::Mapping {
         ("Idea.id, type", "contribution id; kind idea, proposal, survey → survey-response"),
         ("title, body", "contribution.title, contribution.text (plain text)"),
         ("likes_count, dislikes_count", "contribution.votes.up, contribution.votes.down"),
-        ("location_point", "contribution.location"),
+        ("location_point (WKT POINT)", "contribution.location (GeoJSON Point)"),
         ("project_id", "contribution.process"),
         ("published_at (else created_at), updated_at", "contribution.created_at, contribution.updated_at"),
         ("Comment.id, body, parent_id (else idea_id)", "contribution id, kind comment, text, parent"),
-        ("Event.id, title, description, start_at, end_at, address_1, location_point_geojson, online_link", "event"),
-        ("/ideas/deleted, /comments/deleted; not published", "tombstone"),
+        ("Event.id, title, description, start_at, end_at", "event id, title, description, start, end"),
+        ("Event location, location_point (WKT)", "event.place.name, event.place.location"),
+        ("/ideas/deleted; absent comments; not published", "tombstone"),
+        ("texts (flattened to the platform's first language)", "language maps, read as de"),
     ],
     unmapped: &[
         "idea status (a title, no code)",
@@ -99,9 +103,13 @@ impl Api<'_, '_> {
 
     /// Every item of a list endpoint, page by page.
     async fn all(&mut self, root: &str, filter: &str) -> Result<Vec<Value>, String> {
+        self.all_at(root, root, filter).await
+    }
+
+    async fn all_at(&mut self, path: &str, root: &str, filter: &str) -> Result<Vec<Value>, String> {
         let mut out = Vec::new();
         for page in 1..=MAX_PAGES {
-            let body = self.get(&format!("{root}?page_size={PAGE}&page_number={page}{filter}")).await?;
+            let body = self.get(&format!("{path}?page_size={PAGE}&page_number={page}{filter}")).await?;
             let items =
                 body.get(root).and_then(Value::as_array).ok_or_else(|| format!("{root}: no list in the answer"))?;
             self.client.counted(items.len());
@@ -114,9 +122,9 @@ impl Api<'_, '_> {
         Err(format!("{root}: more than {MAX_PAGES} pages"))
     }
 
+    /// What the platform deleted since `since` (an activity log, paged like every list).
     async fn deleted(&mut self, root: &str, since: &str) -> Result<Vec<String>, String> {
-        let body = self.get(&format!("{root}/deleted?deleted_at={since},")).await?;
-        let items = body.get("deleted_items").and_then(Value::as_array).ok_or("no deleted_items in the answer")?;
+        let items = self.all_at(&format!("{root}/deleted"), "deleted_items", &format!("&deleted_at={since},")).await?;
         Ok(items.iter().filter_map(|i| i.get("id").and_then(Value::as_str)).map(str::to_owned).collect())
     }
 }
@@ -165,10 +173,13 @@ pub(super) async fn walk(
     }
     walk.complete = vec![Kind::Process, Kind::Event];
 
+    // Ideas are asked for by change, their deletions from the activity log. Comments are walked
+    // whole: destroying an idea destroys its comments without an entry in that log, so only
+    // their absence tells.
     let since = since.map(|t| t.format(&Rfc3339)).transpose().map_err(|e| e.to_string())?;
     let filter = since.as_ref().map(|s| format!("&updated_at={s},")).unwrap_or_default();
-    for (root, map) in [("ideas", idea as fn(&Value) -> Value), ("comments", comment)] {
-        for item in api.all(root, &filter).await? {
+    for (root, filter, map) in [("ideas", filter.as_str(), idea as fn(&Value) -> Value), ("comments", "", comment)] {
+        for item in api.all(root, filter).await? {
             let Some(id) = item.get("id").and_then(Value::as_str).map(str::to_owned) else {
                 walk.reject("?", format!("an item of {root} without id"));
                 continue;
@@ -179,15 +190,15 @@ pub(super) async fn walk(
                 Some(_) => walk.deleted.push((Kind::Contribution, id)),
             }
         }
-        if let Some(since) = &since {
-            for id in api.deleted(root, since).await? {
+    }
+    match &since {
+        Some(since) => {
+            for id in api.deleted("ideas", since).await? {
                 walk.deleted.push((Kind::Contribution, id));
             }
         }
-    }
-    if since.is_none() {
         // A full walk saw every idea and comment.
-        walk.complete.push(Kind::Contribution);
+        None => walk.complete.push(Kind::Contribution),
     }
     Ok(walk)
 }
@@ -213,6 +224,22 @@ fn multiloc(v: Option<&Value>) -> Option<Value> {
         _ => {}
     }
     (!out.is_empty()).then_some(Value::Object(out))
+}
+
+/// A point as the API writes it: PostGIS's WKT (`POINT (7.09 50.73)`), or GeoJSON.
+fn point(v: Option<&Value>) -> Option<Value> {
+    match v? {
+        Value::String(wkt) => {
+            let inner = wkt.trim().strip_prefix("POINT")?.trim().strip_prefix('(')?.strip_suffix(')')?;
+            let mut numbers = inner.split_whitespace().map(str::parse::<f64>);
+            let (Some(Ok(lon)), Some(Ok(lat)), None) = (numbers.next(), numbers.next(), numbers.next()) else {
+                return None;
+            };
+            Some(json!({"type": "Point", "coordinates": [lon, lat]}))
+        }
+        g @ Value::Object(_) if g.get("type").and_then(Value::as_str) == Some("Point") => Some(g.clone()),
+        _ => None,
+    }
 }
 
 fn time_of(v: &Value, key: &str) -> Option<String> {
@@ -297,8 +324,8 @@ fn idea(i: &Value) -> Value {
     if let Some(v) = votes(i) {
         out["votes"] = v;
     }
-    if let Some(g) = i.get("location_point").filter(|g| g.is_object()) {
-        out["location"] = g.clone();
+    if let Some(g) = point(i.get("location_point")) {
+        out["location"] = g;
     }
     out
 }
@@ -333,13 +360,18 @@ fn event(e: &Value) -> Value {
     if let Some(t) = multiloc(e.get("description")) {
         out["description"] = t;
     }
-    let address = e.get("address_1").and_then(Value::as_str).map(str::trim).filter(|a| !a.is_empty());
-    let point = e.get("location_point_geojson").filter(|g| g.get("type").and_then(Value::as_str) == Some("Point"));
-    if address.is_some() || point.is_some() {
-        out["place"] = json!({"address": address, "location": point});
-    }
-    if let Some(link) = e.get("online_link").and_then(Value::as_str).filter(|l| l.starts_with("http")) {
-        out["online_url"] = json!(link);
+    // `location` is what the organisers wrote: a room, an address, or both.
+    let name = e.get("location").and_then(Value::as_str).map(str::trim).filter(|a| !a.is_empty());
+    let location = point(e.get("location_point"));
+    if name.is_some() || location.is_some() {
+        let mut place = json!({});
+        if let Some(n) = name {
+            place["name"] = json!(n);
+        }
+        if let Some(l) = location {
+            place["location"] = l;
+        }
+        out["place"] = place;
     }
     out
 }
@@ -355,11 +387,23 @@ mod tests {
         let i = json!({"id":"b1a7c0de","title":{"de-DE":"Wasserspielplatz"},"body":{"de-DE":"<p>Im Stadtpark.</p>"},
             "author_id":"4e0c","likes_count":12,"dislikes_count":1,"comments_count":3,"published_at":"2025-05-20T08:12:31.000Z",
             "publication_status":"published","project_id":"8c2b","updated_at":"2025-05-21T10:00:00.000Z",
-            "location_point":{"type":"Point","coordinates":[10.8869,49.8917]},"status":"Angenommen","type":"idea"});
+            "location_point":"POINT (10.8869 49.8917)","status":"Angenommen","type":"idea"});
         let Record::Contribution(c) = Record::parse(Kind::Contribution, idea(&i)).unwrap() else { panic!() };
         assert_eq!(c.process, "8c2b");
         assert_eq!(c.text.unwrap().0.get("de-DE").unwrap(), "Im Stadtpark.");
         assert_eq!((c.votes.unwrap().up, c.votes.unwrap().down), (12, 1));
+    }
+
+    #[test]
+    fn a_wkt_point_becomes_geojson() {
+        assert_eq!(
+            point(Some(&json!("POINT (7.0903 50.73)"))),
+            Some(json!({"type": "Point", "coordinates": [7.0903, 50.73]}))
+        );
+        assert_eq!(point(Some(&json!("POINT(7 50)"))), Some(json!({"type": "Point", "coordinates": [7.0, 50.0]})));
+        assert_eq!(point(Some(&json!("LINESTRING (7 50, 8 51)"))), None);
+        assert_eq!(point(Some(&json!("POINT (7)"))), None);
+        assert_eq!(point(Some(&Value::Null)), None);
     }
 
     #[test]
