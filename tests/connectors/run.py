@@ -1,9 +1,10 @@
 """The pull connectors end to end: `mitsprache source add`, `mitsprache sync` and the read API,
-against local servers in the tools' real API shapes (servers.py), with paging, refusals
+against local servers in the tools' real API shapes (servers.py for Decidim and Open311, one
+module each for CONSUL, DIPAS, OParl, Go Vocal, LimeSurvey and meinBerlin), with paging, refusals
 (429/503 with Retry-After), an unmappable record, edits and deletions between two syncs, and a
 sync that breaks half-way.
 
-Usage: run.py MITSPRACHE_BINARY DATABASE_URL HUB_URL
+Usage: run.py MITSPRACHE_BINARY DATABASE_URL HUB_URL [SCENARIO,…]
 """
 
 import json
@@ -147,6 +148,8 @@ def main(binary, database, hub, only=None):
         "dipas": tool("dipas"),
         "oparl": tool("oparl"),
         "govocal": tool("govocal"),
+        "limesurvey": tool("limesurvey"),
+        "meinberlin": tool("meinberlin"),
     }
     for name, run in scenarios.items():
         if only and name not in only.split(","):

@@ -12,6 +12,8 @@ mod consul;
 mod decidim;
 mod dipas;
 mod govocal;
+mod limesurvey;
+mod meinberlin;
 mod oparl;
 mod open311;
 
@@ -43,8 +45,17 @@ pub struct Mapping {
 }
 
 /// The mappings of every connector this build has, and of a tool that pushes.
-pub fn mappings() -> [&'static Mapping; 6] {
-    [&decidim::MAPPING, &consul::MAPPING, &dipas::MAPPING, &govocal::MAPPING, &open311::MAPPING, &oparl::MAPPING]
+pub fn mappings() -> [&'static Mapping; 8] {
+    [
+        &decidim::MAPPING,
+        &consul::MAPPING,
+        &dipas::MAPPING,
+        &govocal::MAPPING,
+        &limesurvey::MAPPING,
+        &meinberlin::MAPPING,
+        &open311::MAPPING,
+        &oparl::MAPPING,
+    ]
 }
 
 /// The tools a source can be, by the name `mitsprache source add --kind` takes.
@@ -87,11 +98,6 @@ impl SourceKind {
 
     pub fn parse(s: &str) -> Option<SourceKind> {
         SourceKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    /// Whether this build has the connector; the others are named so the CLI can say so.
-    pub fn is_built(self) -> bool {
-        !matches!(self, SourceKind::Limesurvey | SourceKind::Meinberlin)
     }
 
     /// The least time between two requests to one source: Decidim allows 100 a minute per IP.
@@ -263,18 +269,6 @@ impl Hub {
         if !valid_name(&new.name) {
             return Err(invalid("name", "1 to 64 lower-case letters, digits and hyphens"));
         }
-        if !new.kind.is_built() {
-            return Err(Error::Unprocessable(format!(
-                "this build has no {} connector yet (built: {})",
-                new.kind.as_str(),
-                SourceKind::ALL
-                    .into_iter()
-                    .filter(|k| k.is_built())
-                    .map(SourceKind::as_str)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
-        }
         let url = new.url.trim_end_matches('/').to_owned();
         let parsed = url::Url::parse(&url).map_err(|_| invalid("url", "must be an absolute http(s) URL"))?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() {
@@ -387,9 +381,10 @@ impl Hub {
             SourceKind::Consul => consul::walk(&mut client, &source, started).await,
             SourceKind::Dipas => dipas::walk(&mut client, &source, started).await,
             SourceKind::Govocal => govocal::walk(&mut client, &source, started, since).await,
+            SourceKind::Limesurvey => limesurvey::walk(&mut client, &source, started).await,
+            SourceKind::Meinberlin => meinberlin::walk(&mut client, &source).await,
             SourceKind::Open311 => open311::walk(&mut client, &source, started).await,
             SourceKind::Oparl => oparl::walk(&mut client, &source, since).await,
-            other => Err(format!("this build has no {} connector", other.as_str())),
         };
         let mut summary = SyncSummary { source: source.name.clone(), requests: client.requests, ..Default::default() };
         let mut walk = match walked {
