@@ -9,12 +9,13 @@
   `end_date` (at most 90 days) and `status`; at most 1000 requests an answer, like the spec's
   default limit.
 
-Both answer 429 or 503 with `Retry-After` when told to (`fail_next`), and 500 from a given
-request on (`break_after`).
+Every server answers 429 or 503 with `Retry-After` when told to (`fail_next`), 500 from a given
+request on (`break_after`), and keeps requests waiting past the client's timeout (`hang_next`).
 """
 
 import json
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
@@ -114,8 +115,15 @@ class Control:
         self.fail_next = []  # statuses to answer before serving again, e.g. [429]
         self.break_after = None  # answer 500 from this request number on
         self.refused = 0
+        self.hang_next = []  # seconds to keep the next requests waiting, e.g. [3]
+        self.hung = 0
 
     def gate(self):
+        with self.lock:
+            hang = self.hang_next.pop(0) if self.hang_next else 0
+            self.hung += bool(hang)
+        if hang:
+            time.sleep(hang)  # the client gives up first; this answer goes nowhere
         with self.lock:
             self.requests += 1
             if self.break_after is not None and self.requests > self.break_after:
@@ -342,6 +350,12 @@ def serve(tool, port=0):
             status, body = tool.answer(parse_qs(url.query))
             self.reply(status, body)
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    class Server(ThreadingHTTPServer):
+        def handle_error(self, request, client_address):
+            import sys
+            if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):  # a client that gave up
+                super().handle_error(request, client_address)
+
+    server = Server(("127.0.0.1", port), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}"

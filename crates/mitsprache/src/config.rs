@@ -28,6 +28,14 @@ pub struct Config {
     pub identity: IdentityConfig,
     pub mail: MailConfig,
     pub jobs: JobsConfig,
+    pub sources: SourcesConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourcesConfig {
+    /// How long a request to a data source may take before the sync tries it again.
+    pub request_timeout_seconds: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -156,6 +164,7 @@ impl Default for Config {
                 outbox: "data/outbox".into(),
             },
             jobs: JobsConfig { lease_seconds: 30, poll_seconds: 1, concurrency: 8 },
+            sources: SourcesConfig { request_timeout_seconds: 30 },
         }
     }
 }
@@ -266,6 +275,9 @@ impl Config {
         if !(1..=256).contains(&self.jobs.concurrency) {
             bail!("key `jobs.concurrency`: must be between 1 and 256");
         }
+        if !(1..=600).contains(&self.sources.request_timeout_seconds) {
+            bail!("key `sources.request_timeout_seconds`: must be between 1 and 600");
+        }
         Ok(())
     }
 
@@ -341,6 +353,11 @@ impl Config {
             format!("lease_seconds = {}", c.jobs.lease_seconds),
             format!("poll_seconds = {}", c.jobs.poll_seconds),
             format!("concurrency = {}", c.jobs.concurrency),
+            String::new(),
+            "[sources]".into(),
+            "# The tools the hub pulls data from (mitsprache source add). A request that takes longer is tried again."
+                .into(),
+            format!("request_timeout_seconds = {}", c.sources.request_timeout_seconds),
             String::new(),
         ]
         .join("\n")

@@ -51,6 +51,7 @@ pub fn hub_config(config: &Config) -> HubConfig {
             concurrency: config.jobs.concurrency,
             ..JobsConfig::default()
         },
+        source_timeout: Duration::from_secs(config.sources.request_timeout_seconds),
         ..HubConfig::default()
     }
 }

@@ -57,6 +57,8 @@ pub struct HubConfig {
     pub registration_token: Option<String>,
     pub upstream: Vec<UpstreamProvider>,
     pub jobs: JobsConfig,
+    /// How long one request to a data source may take.
+    pub source_timeout: std::time::Duration,
 }
 
 impl HubConfig {
@@ -78,6 +80,7 @@ impl Default for HubConfig {
             password_cost: Cost::default(),
             login_attempts: 5,
             login_window: Duration::minutes(15),
+            source_timeout: std::time::Duration::from_secs(30),
             open_registration: true,
             registration_token: None,
             upstream: Vec::new(),

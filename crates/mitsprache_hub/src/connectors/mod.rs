@@ -199,6 +199,8 @@ const SINCE_MARGIN: Duration = Duration::minutes(5);
 
 /// How often a refused request (429, 503) is tried again within one sync.
 const RETRIES: u32 = 4;
+/// How often a request without an answer (a timeout, a dropped connection) is tried again.
+pub const TRANSPORT_RETRIES: u32 = 2;
 /// The longest `Retry-After` a sync waits for; a source that asks for more fails this sync.
 const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
 
@@ -212,7 +214,19 @@ impl Client<'_> {
             self.last = Some(tokio::time::Instant::now());
             self.requests += 1;
             (self.progress)(self.requests, self.fetched);
-            let response = self.hub.http().send(request.clone()).await.map_err(|e| e.to_string())?;
+            let request = request.clone().timeout(self.hub.config().source_timeout);
+            let response = match self.hub.http().send(request).await {
+                Ok(r) => r,
+                // A timeout or a dropped connection is tried again, like a refusal.
+                Err(e) if attempt < TRANSPORT_RETRIES => {
+                    let wait = std::time::Duration::from_secs(2 << attempt);
+                    tracing::info!(error = %e, wait_s = wait.as_secs(), "no answer from the source; trying again");
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                    continue;
+                }
+                Err(e) => return Err(e.to_string()),
+            };
             if response.is_success() {
                 return Ok(response);
             }
