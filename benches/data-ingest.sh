@@ -68,11 +68,13 @@ run() { # run NAME DATABASE-URL
     grep -q '"rejected":\[\]' "$work/report.json" || { cat "$work/report.json"; exit 1; }
   done
   end=$(date +%s.%N)
-  local peak
+  local peak cpu
   peak=$(awk '$1 == "VmHWM:" { printf "%.0f", $2 / 1024 }' "/proc/$pid/status")
+  # The hub's CPU time (user + system): near the wall time means it is bound by its one core.
+  cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$pid/stat")
   kill "$pid"; wait "$pid" 2>/dev/null || true
-  awk -v n="$records" -v s="$start" -v e="$end" -v name="$name" -v r0="$rss_start" -v peak="$peak" \
-    'BEGIN { rate = n / (e - s); printf "%-11s %9d records in %7.1f s: %8.0f records/s (%3.0f %% of 100,000/s)   RSS %s MB at start, peak %s MB\n", name, n, e - s, rate, rate / 1000, r0, peak }'
+  awk -v n="$records" -v s="$start" -v e="$end" -v name="$name" -v r0="$rss_start" -v peak="$peak" -v cpu="$cpu" \
+    'BEGIN { rate = n / (e - s); printf "%-11s %9d records in %7.1f s: %8.0f records/s (%3.0f %% of 100,000/s)   RSS %s MB at start, peak %s MB   hub CPU %s s\n", name, n, e - s, rate, rate / 1000, r0, peak, cpu }'
 }
 
 printf 'mitsprache %s, %s cores, hub on CPU 0, curl on CPU 1, %s records (%s MB NDJSON) in requests of %s lines\n' \

@@ -121,6 +121,7 @@ def open311(binary, database, hub, suffix):
     tool.control.fail_next = [503]
     out = cli(binary, database, "sync", name).stdout
     check("1 rejected" in out, out)
+    check(tool.updated_after and not any(tool.updated_after), "the first sync asked only for changes")
     reports = records(hub, "contributions", name)
     check(len(reports) == 1499, len(reports))  # a window with 1,000 was halved until nothing was cut off
     zero = next(r for r in reports if r["external_id"] == "0")
@@ -135,6 +136,11 @@ def open311(binary, database, hub, suffix):
     out = cli(binary, database, "sync", name, env={"MITSPRACHE_SOURCES__REQUEST_TIMEOUT_SECONDS": "1"}).stdout
     check(tool.control.hung == 1, "the request was not kept waiting")
     check("0 created, 2 updated" in out, out)  # the request, and its process's updated_at
+    check(tool.updated_after and all(tool.updated_after[-4:]), f"no updated_after after the first sync: {tool.updated_after}")
+    out = cli(binary, database, "sync", name).stdout
+    # Klarschiff answers only what changed since the last good sync (less 5 minutes): the one edit.
+    fetched = int(out.split(" records fetched")[0].rsplit(" ", 1)[1])
+    check("0 created, 0 updated" in out and fetched <= 2, out)
     zero = next(r for r in records(hub, "contributions", name) if r["external_id"] == "0")
     check(zero["status"] == "closed", zero)
     server.shutdown()

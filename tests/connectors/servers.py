@@ -6,7 +6,7 @@
   decidim-proposals), so a query naming a field Decidim lacks fails as it would against Decidim.
   Relay paging with graphql-ruby's max page size of 50; hidden proposals vanish.
 - Open311 GeoReport v2: `GET /services.json` and `GET /requests.json` with `start_date`,
-  `end_date` (at most 90 days) and `status`; at most 1000 requests an answer, like the spec's
+  `end_date` (at most 90 days), `status` and Klarschiff's `updated_after`; at most 1000 requests an answer, like the spec's
   default limit.
 
 Every server answers 429 or 503 with `Retry-After` when told to (`fail_next`), 500 from a given
@@ -240,6 +240,7 @@ class Open311:
                          {"service_code": 18, "service_name": "Schlagloch", "metadata": False, "type": "realtime",
                           "keywords": "", "group": "Straße"}]
         self.requests = []
+        self.updated_after = []  # the updated_after of every requests.json asked for
 
     def seed(self, now):
         """1,500 requests within the last 60 days (more than one answer holds), one broken."""
@@ -268,6 +269,8 @@ class Open311:
             return datetime.fromisoformat(v.replace("Z", "+00:00")) if v else None
 
         start, end = when("start_date"), when("end_date")
+        self.updated_after.append(query.get("updated_after", [None])[0])
+        after = when("updated_after")  # Klarschiff's (CitySDK) extension
         if start and end and end - start > timedelta(days=90, seconds=1):
             return 400, [{"code": 400, "description": "date range may not exceed 90 days"}]
         statuses = set(query.get("status", ["open,closed"])[0].split(","))
@@ -277,6 +280,9 @@ class Open311:
             # A request without a time (the broken one) is answered in the window of 30 days ago.
             t = datetime.fromisoformat(t) if t else self.undated
             if (start and t < start) or (end and t > end) or r["status"] not in statuses:
+                continue
+            changed = r["updated_datetime"] or r["requested_datetime"]
+            if after and changed and datetime.fromisoformat(changed) <= after:
                 continue
             out.append(r)
         return 200, out[:1000]

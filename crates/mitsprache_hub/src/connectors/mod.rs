@@ -3,8 +3,10 @@
 //! module per tool, each a mapping from the tool's real API shape (checked against the tools'
 //! repositories, `../shared/research/connectors-verified.md`) to `mitsprache_standard` records.
 //!
-//! A sync is a full walk of the source: what it shows is written (unchanged records are not),
-//! what it no longer shows is deleted where the tool removes things by hiding them (Decidim).
+//! A sync walks the source: what it shows is written (unchanged records are not), what it no
+//! longer shows is deleted where the tool removes things by hiding them (Decidim, CONSUL, …).
+//! Where the tool can say what changed (Go Vocal, OParl, Klarschiff's Open311), a sync after the
+//! first good one asks only for that, from the start of the last good sync.
 //! A record that cannot be mapped is skipped and reported, never stored half; a walk that fails
 //! half-way writes nothing, so the last good state stays.
 
@@ -397,7 +399,7 @@ impl Hub {
             SourceKind::Govocal => govocal::walk(&mut client, &source, started, since).await,
             SourceKind::Limesurvey => limesurvey::walk(&mut client, &source, started).await,
             SourceKind::Meinberlin => meinberlin::walk(&mut client, &source).await,
-            SourceKind::Open311 => open311::walk(&mut client, &source, started).await,
+            SourceKind::Open311 => open311::walk(&mut client, &source, started, since).await,
             SourceKind::Oparl => oparl::walk(&mut client, &source, since).await,
         };
         let mut summary = SyncSummary { source: source.name.clone(), requests: client.requests, ..Default::default() };

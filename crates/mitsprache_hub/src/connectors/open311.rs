@@ -11,7 +11,8 @@
 //!
 //! The spec answers at most 90 days per request (and servers cap a page, often at 1000), so a
 //! sync walks the last 360 days in 90-day windows and halves a window that comes back full.
-//! Open311 has no deletions: a request that leaves the windows stays as it was last seen.
+//! Open311 has no deletions: a request that leaves the windows stays as it was last seen. After
+//! the first good sync, Klarschiff's `updated_after` asks only for what changed since.
 
 use super::{Client, Walk, text};
 use crate::ports::HttpRequest;
@@ -52,8 +53,19 @@ const WINDOW_DAYS: i64 = 90;
 /// A window with this many requests may have been cut off by the server: it is halved.
 const FULL: usize = 1_000;
 
-pub(super) async fn walk(client: &mut Client<'_>, source: &SourceRecord, now: OffsetDateTime) -> Result<Walk, String> {
+pub(super) async fn walk(
+    client: &mut Client<'_>,
+    source: &SourceRecord,
+    now: OffsetDateTime,
+    since: Option<OffsetDateTime>,
+) -> Result<Walk, String> {
     let mut walk = Walk::default();
+    // Klarschiff (CitySDK) answers only what changed after `updated_after`; a server without
+    // the extension ignores it and answers everything, which is as correct, only larger.
+    let changed = match since {
+        Some(t) => format!("&updated_after={}", t.format(&Rfc3339).map_err(|e| e.to_string())?),
+        None => String::new(),
+    };
     let services: Value = client
         .send(HttpRequest::get(format!("{}/services.json", source.url)))
         .await?
@@ -74,7 +86,7 @@ pub(super) async fn walk(client: &mut Client<'_>, source: &SourceRecord, now: Of
     let mut seen = std::collections::HashSet::new();
     while let Some((start, end)) = windows.pop() {
         let url = format!(
-            "{}/requests.json?start_date={}&end_date={}&status=open,closed",
+            "{}/requests.json?start_date={}&end_date={}&status=open,closed{changed}",
             source.url,
             start.format(&Rfc3339).map_err(|e| e.to_string())?,
             end.format(&Rfc3339).map_err(|e| e.to_string())?
@@ -110,6 +122,10 @@ pub(super) async fn walk(client: &mut Client<'_>, source: &SourceRecord, now: Of
         }
     }
 
+    // After an incremental walk that saw nothing, the process stays as it was.
+    if since.is_some() && latest.is_none() {
+        return Ok(walk);
+    }
     let host = url::Url::parse(&source.url).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
     let mut process = json!({
         "title": {"de": format!("Mängelmeldungen ({host})"), "en": format!("Defect reports ({host})")},
