@@ -70,6 +70,8 @@ async function pages() {
     '/email-bestaetigen?token=ungueltig',
     '/oidc/authorize?client_id=unbekannt&redirect_uri=https%3A%2F%2Fevil.example%2F',
     '/oidc/logout',
+    // Conformance reports of the sources scripts/test set up (a pulled one, a pushing tool).
+    ...(process.env.BROWSER_SOURCES ?? '').split(',').filter(Boolean).map((s) => `/standard/quellen/${s}`),
     ...tools.map((s) => `/marktplatz/werkzeuge/${s}`),
     ...interfaces.map((s) => `/marktplatz/schnittstellen/${s}`),
   ];

@@ -132,6 +132,8 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(d::events_geojson))
         .routes(routes!(d::events_atom))
         .routes(routes!(d::events_ics))
+        .routes(routes!(d::results_atom))
+        .routes(routes!(d::papers_atom))
         .routes(routes!(d::get_organisation))
         .routes(routes!(d::govocal_webhook))
         .routes(routes!(d::conformance))

@@ -413,9 +413,15 @@ async fn feed(
         ("de", Kind::Process) => "Beteiligungsverfahren",
         ("de", Kind::Contribution) => "Beiträge",
         ("de", Kind::Event) => "Termine",
+        ("de", Kind::Result) => "Ergebnisse",
+        ("de", Kind::Organisation) => "Organisationen",
+        ("de", Kind::Paper) => "Ratsvorlagen",
         (_, Kind::Process) => "Participation processes",
         (_, Kind::Contribution) => "Contributions",
-        (_, _) => "Events",
+        (_, Kind::Event) => "Events",
+        (_, Kind::Result) => "Results",
+        (_, Kind::Organisation) => "Organisations",
+        (_, Kind::Paper) => "Council papers",
     };
     let query = raw.map(|q| format!("?{q}")).unwrap_or_default();
     let self_url = format!("{issuer}{path}{query}");
@@ -519,3 +525,21 @@ feed!(
     "Events as an Atom feed."
 );
 feed!(events_ics, Kind::Event, "/api/v1/events.ics", Feed::Ical, "text/calendar", String, "Events as an iCalendar.");
+feed!(
+    results_atom,
+    Kind::Result,
+    "/api/v1/results.atom",
+    Feed::Atom,
+    "application/atom+xml",
+    String,
+    "Results (decisions, budgets, implementation) as an Atom feed."
+);
+feed!(
+    papers_atom,
+    Kind::Paper,
+    "/api/v1/papers.atom",
+    Feed::Atom,
+    "application/atom+xml",
+    String,
+    "Council papers as an Atom feed."
+);
