@@ -326,7 +326,7 @@ def at(s):
 
 
 def scenario(binary, database, hub, suffix):
-    from run import check, cli, records  # here, not at the top: run.py may import this module
+    from run import SLOW, check, cli, records  # here, not at the top: run.py may import this module
 
     tool = Consul()
     tool.seed()
@@ -337,13 +337,16 @@ def scenario(binary, database, hub, suffix):
     check(added["name"] == name and added["credentials"] is False, added)
 
     tool.control.fail_next = [429]
+    tool.control.hang_next = [3]  # and the next request gets no answer within the timeout
     started = time.monotonic()
-    out = cli(binary, database, "sync", name).stdout
+    out = cli(binary, database, "sync", name, env=SLOW).stdout
     check(time.monotonic() - started >= 1.0, "the sync did not wait for Retry-After")
     check(tool.control.refused == 1, "the refusal was not met")
+    check(tool.control.hung == 1, "no request was kept waiting")
     check("1 rejected" in out and "proposal-142" in out, out)
-    # 3 pages of proposals (25, 25, 10) and 2 of comments (25, 9), and the refused request.
-    check(tool.control.requests == 6, f"{tool.control.requests} requests")
+    # 3 pages of proposals (25, 25, 10) and 2 of comments (25, 9), the refused request and the one
+    # without an answer.
+    check(tool.control.requests == 7, f"{tool.control.requests} requests")  # and the one without an answer
     processes = records(hub, "processes", name)
     check(len(processes) == 1, processes)
     p = processes[0]
@@ -398,4 +401,4 @@ def scenario(binary, database, hub, suffix):
     listed = cli(binary, database, "source", "list").stdout
     check(name in listed and "failed" in listed, listed)
     server.shutdown()
-    return "consul: GraphQL over CONSUL's schema, 3+2 pages of 25, retired, replies by ancestry, Debate comments skipped, hidden = tombstone"
+    return "GraphQL over CONSUL's schema, 3+2 pages of 25, retired, replies by ancestry, Debate comments skipped, hidden = tombstone"

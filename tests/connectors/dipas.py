@@ -172,7 +172,7 @@ class Dipas:
 
 
 def scenario(binary, database, hub, suffix):
-    from run import check, cli, records  # here, not at the top: run.py may import this module
+    from run import SLOW, check, cli, records  # here, not at the top: run.py may import this module
 
     tool = Dipas()
     tool.seed()
@@ -184,12 +184,14 @@ def scenario(binary, database, hub, suffix):
     check(added["name"] == name and added["credentials"] is False, added)
 
     tool.control.fail_next = [429]
+    tool.control.hang_next = [3]  # and the next request gets no answer within the timeout
     started = time.monotonic()
-    out = cli(binary, database, "sync", name).stdout
+    out = cli(binary, database, "sync", name, env=SLOW).stdout
     check(time.monotonic() - started >= 1.0, "the sync did not wait for Retry-After")
     check(tool.control.refused == 1, "the refusal was not met")
+    check(tool.control.hung == 1, "no request was kept waiting")
     check("1 rejected" in out and "5017" in out, out)
-    check(tool.control.requests == 4, f"{tool.control.requests} requests")  # projects, 2 contribution lists, the refusal
+    check(tool.control.requests == 5, f"{tool.control.requests} requests")  # projects, 2 contribution lists, the refusal, the hang
     processes = {p["external_id"]: p for p in records(hub, "processes", name)}
     check(sorted(processes) == ["radweg-nord", "spielplatz-sued"], processes)
     nord, sued = processes["radweg-nord"], processes["spielplatz-sued"]
@@ -236,7 +238,7 @@ def scenario(binary, database, hub, suffix):
     listed = cli(binary, database, "source", "list").stdout
     check(name in listed and "failed" in listed, listed)
     server.shutdown()
-    return "dipas: PDS GeoJSON of 2 projects, topics keyed by term id, string votes, unlocated = project area, unpublished = tombstone"
+    return "PDS GeoJSON of 2 projects, topics keyed by term id, string votes, unlocated = project area, unpublished = tombstone"
 
 
 def at(s):

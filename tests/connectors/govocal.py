@@ -59,7 +59,7 @@ from urllib.parse import parse_qs
 
 import requests
 
-from run import check, cli, records
+from run import SLOW, check, cli, records
 from servers import Control, serve
 
 NS = uuid.UUID("6f1d2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b")
@@ -397,10 +397,12 @@ def scenario(binary, database, hub, suffix):
 
     # First sync: a full walk; the first request (the authentication) is refused with Retry-After: 1.
     tool.control.fail_next = [429]
+    tool.control.hang_next = [3]  # and the next request gets no answer within the timeout
     started = time.monotonic()
-    out = cli(binary, database, "sync", name).stdout
+    out = cli(binary, database, "sync", name, env=SLOW).stdout
     check(time.monotonic() - started >= 1.0, "the sync did not wait for Retry-After")
     check(tool.control.refused == 1, "the refusal was not met")
+    check(tool.control.hung == 1, "no request was kept waiting")
     check("1 rejected" in out, out)  # idea 130, an idea without title and text; the draft is not counted
     first_requests = tool.control.requests
     processes = records(hub, "processes", name)

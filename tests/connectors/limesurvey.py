@@ -39,7 +39,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from run import check, cli, records
+from run import SLOW, check, cli, records
 from servers import Control, serve
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -206,10 +206,12 @@ def scenario(binary, database, hub, suffix):
     check(added["name"] == name and added["credentials"] is True, added)
 
     tool.control.fail_next = [429]  # LimeSurvey itself does not, a proxy in front of it may
+    tool.control.hang_next = [3]  # and the next request gets no answer within the timeout
     started = time.monotonic()
-    out = cli(binary, database, "sync", name).stdout
+    out = cli(binary, database, "sync", name, env=SLOW).stdout
     check(time.monotonic() - started >= 1.0, "the sync did not wait for Retry-After")
     check(tool.control.refused == 1, "the refusal was not met")
+    check(tool.control.hung == 1, "no request was kept waiting")
     check("0 rejected" in out or "rejected" not in out, out)
     check("get_summary" in tool.calls and tool.calls[-1] == "release_session_key", f"calls: {tool.calls}")
     processes = records(hub, "processes", name)

@@ -93,7 +93,7 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from run import check, cli, records
+from run import SLOW, check, cli, records
 from servers import Control, serve
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -330,10 +330,12 @@ def scenario(binary, database, hub, suffix):
     check(added["name"] == name and added["credentials"] is False, added)
 
     tool.control.fail_next = [429]
+    tool.control.hang_next = [3]  # and the next request gets no answer within the timeout
     started = time.monotonic()
-    out = cli(binary, database, "sync", name).stdout
+    out = cli(binary, database, "sync", name, env=SLOW).stdout
     check(time.monotonic() - started >= 1.0, "the sync did not wait for Retry-After")
     check(tool.control.refused == 1, "the refusal was not met")
+    check(tool.control.hung == 1, "no request was kept waiting")
     check("1 rejected" in out and "907" in out, out)  # idea 907 has no name, and the list has no text
     processes = records(hub, "processes", name)
     contributions = records(hub, "contributions", name)

@@ -217,7 +217,7 @@ def at(s):
 
 
 def scenario(binary, database, hub, suffix):
-    from run import check, cli, records  # here, not at the top: run.py may import this module
+    from run import SLOW, check, cli, records  # here, not at the top: run.py may import this module
 
     tool = OParl()
     tool.seed()
@@ -229,10 +229,12 @@ def scenario(binary, database, hub, suffix):
     check(added["name"] == name and added["credentials"] is False, added)
 
     tool.control.fail_next = [429]
+    tool.control.hang_next = [3]  # and the next request gets no answer within the timeout
     started = time.monotonic()
-    out = cli(binary, database, "sync", name).stdout
+    out = cli(binary, database, "sync", name, env=SLOW).stdout
     check(time.monotonic() - started >= 1.0, "the sync did not wait for Retry-After")
     check(tool.control.refused == 1, "the refusal was not met")
+    check(tool.control.hung == 1, "no request was kept waiting")
     check("1 rejected" in out and f"{base}/meeting/23" in out, out)
     meetings = [q for p, q in tool.log if p == "body/1/meetings"]
     check(len(meetings) == 3 and not any("modified_since" in q for q in meetings), meetings)  # a full walk: 20, 20, 5
@@ -293,4 +295,4 @@ def scenario(binary, database, hub, suffix):
     listed = cli(binary, database, "source", "list").stdout
     check(name in listed and "failed" in listed, listed)
     server.shutdown()
-    return "oparl: System → bodies → meetings and papers in pages of 20, modified_since after the first sync, deleted: true = tombstone"
+    return "System → bodies → meetings and papers in pages of 20, modified_since after the first sync, deleted: true = tombstone"

@@ -28,6 +28,10 @@ def cli(binary, database, *args, ok=True, env=None):
     return r
 
 
+# A sync whose requests time out after a second: with `hang_next`, a request that gets no answer.
+SLOW = {"MITSPRACHE_SOURCES__REQUEST_TIMEOUT_SECONDS": "1"}
+
+
 def records(hub, kind, source, **params):
     out, page = [], 1
     while True:
@@ -55,10 +59,12 @@ def decidim(binary, database, hub, suffix):
     check(added["name"] == name and added["credentials"] is False, added)
 
     tool.control.fail_next = [429]  # the first request is refused with Retry-After: 1
+    tool.control.hang_next = [3]  # and the next request gets no answer within the timeout
     started = time.monotonic()
-    out = cli(binary, database, "sync", name).stdout
+    out = cli(binary, database, "sync", name, env=SLOW).stdout
     check(time.monotonic() - started >= 1.0, "the sync did not wait for Retry-After")
     check(tool.control.refused == 1, "the refusal was not met")
+    check(tool.control.hung == 1, "no request was kept waiting")
     check("1 rejected" in out and "rejected 1077" in out, out)
     processes = records(hub, "processes", name)
     contributions = records(hub, "contributions", name)
@@ -133,7 +139,7 @@ def open311(binary, database, hub, suffix):
     # A request that gets no answer within the timeout is tried again.
     tool.change(now)
     tool.control.hang_next = [4]
-    out = cli(binary, database, "sync", name, env={"MITSPRACHE_SOURCES__REQUEST_TIMEOUT_SECONDS": "1"}).stdout
+    out = cli(binary, database, "sync", name, env=SLOW).stdout
     check(tool.control.hung == 1, "the request was not kept waiting")
     check("0 created, 2 updated" in out, out)  # the request, and its process's updated_at
     check(tool.updated_after and all(tool.updated_after[-4:]), f"no updated_after after the first sync: {tool.updated_after}")
@@ -154,7 +160,7 @@ def main(binary, database, hub, only=None):
 
     suffix = str(int(time.time() * 1000) % 10_000_000)
     scenarios = {
-        "decidim": lambda: f"GraphQL, {decidim(binary, database, hub, suffix)} requests a full walk",
+        "decidim": lambda: f"GraphQL, {decidim(binary, database, hub, suffix)} requests in the first sync (a refusal and a timeout included)",
         "open311": lambda: open311(binary, database, hub, suffix) or "90-day windows halved, a timeout tried again",
         "consul": tool("consul"),
         "dipas": tool("dipas"),

@@ -119,11 +119,7 @@ class Control:
         self.hung = 0
 
     def gate(self):
-        with self.lock:
-            hang = self.hang_next.pop(0) if self.hang_next else 0
-            self.hung += bool(hang)
-        if hang:
-            time.sleep(hang)  # the client gives up first; this answer goes nowhere
+        """The refusal to answer instead, or None to serve; refusals come before hangs."""
         with self.lock:
             self.requests += 1
             if self.break_after is not None and self.requests > self.break_after:
@@ -131,7 +127,11 @@ class Control:
             if self.fail_next:
                 self.refused += 1
                 return self.fail_next.pop(0)
-            return None
+            hang = self.hang_next.pop(0) if self.hang_next else 0
+            self.hung += bool(hang)
+        if hang:
+            time.sleep(hang)  # the client has given up by then; this answer goes nowhere
+        return None
 
 
 class Decidim:

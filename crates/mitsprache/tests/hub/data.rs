@@ -509,3 +509,34 @@ pub async fn a_pushing_tool_sees_its_conformance_report(app: TestApp) {
     let html = page.text().await.unwrap();
     assert!(html.contains("Konformitätsbericht") && html.contains("phases[].end"), "{html}");
 }
+
+pub async fn a_council_paper_is_pushed_and_read_in_every_format(app: TestApp) {
+    let (source, token) = tool_token(&app).await;
+    let paper: Value = serde_json::from_str(include_str!("../../../../docs/standard/examples/paper.json")).unwrap();
+    assert_eq!(push(&app, &token, "/api/v1/data/papers/bv-2025-0815", &paper).await.status(), 201);
+    let mut bad = paper.clone();
+    bad["date"] = json!("30.09.2025");
+    let body =
+        assert_problem(push(&app, &token, "/api/v1/data/papers/kaputt", &bad).await, 422, "validation-failed").await;
+    assert_eq!(body["errors"][0]["field"], "date", "{body}");
+
+    let list = app.get_json(&format!("/api/v1/papers?source={source}&municipality=05315000")).await;
+    assert_eq!(list["total"], 1, "{list}");
+    assert_eq!(list["items"][0]["reference"], "BV/2025/0815");
+    let id = list["items"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(app.get_json(&format!("/api/v1/papers/{id}")).await["paper_type"], "Beschlussvorlage");
+    let atom = app.client.get(app.url("/api/v1/papers.atom")).send().await.unwrap();
+    assert_eq!(atom.headers()["content-type"], "application/atom+xml");
+    assert!(atom.text().await.unwrap().contains("Bebauungsplan Nr. 112"));
+    let geojson: Value = app.client.get(app.url("/api/v1/papers.geojson")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(geojson["features"][0]["geometry"], Value::Null);
+    assert_eq!(geojson["features"][0]["properties"]["file_url"], "https://ris.example.de/dokumente/4711.pdf");
+    for path in [
+        "/api/v1/results.atom",
+        "/api/v1/results.geojson",
+        "/api/v1/organisations.atom",
+        "/api/v1/organisations.geojson",
+    ] {
+        assert_eq!(app.client.get(app.url(path)).send().await.unwrap().status(), 200, "{path}");
+    }
+}

@@ -50,6 +50,7 @@ on_both_backends! {
     data::a_hub_killed_during_imports_keeps_every_acknowledged_record,
     data::concurrent_pushes_of_a_new_record_all_succeed,
     data::a_pushing_tool_sees_its_conformance_report,
+    data::a_council_paper_is_pushed_and_read_in_every_format,
     accounts::the_last_admin_keeps_the_role,
     vendors::a_vendor_proposes_an_editor_publishes_and_the_history_shows_it,
     vendors::a_stale_proposal_is_not_published_over_a_newer_change,

@@ -543,3 +543,39 @@ feed!(
     String,
     "Council papers as an Atom feed."
 );
+feed!(
+    results_geojson,
+    Kind::Result,
+    "/api/v1/results.geojson",
+    Feed::GeoJson,
+    "application/geo+json",
+    Object,
+    "Results as a GeoJSON FeatureCollection (results have no place: every geometry is null)."
+);
+feed!(
+    organisations_geojson,
+    Kind::Organisation,
+    "/api/v1/organisations.geojson",
+    Feed::GeoJson,
+    "application/geo+json",
+    Object,
+    "Organisations as a GeoJSON FeatureCollection (every geometry is null)."
+);
+feed!(
+    organisations_atom,
+    Kind::Organisation,
+    "/api/v1/organisations.atom",
+    Feed::Atom,
+    "application/atom+xml",
+    String,
+    "Organisations as an Atom feed."
+);
+feed!(
+    papers_geojson,
+    Kind::Paper,
+    "/api/v1/papers.geojson",
+    Feed::GeoJson,
+    "application/geo+json",
+    Object,
+    "Council papers as a GeoJSON FeatureCollection (every geometry is null)."
+);
