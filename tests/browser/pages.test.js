@@ -38,6 +38,12 @@ async function pages() {
   const tools = (await json('/api/v1/tools?per_page=100')).items.map((t) => t.slug);
   const interfaces = (await json('/api/v1/interfaces')).map((i) => i.slug);
   return [
+    '/',
+    '/beteiligung',
+    '/beteiligung?status=alle&municipality=123&lang=en',
+    '/impressum',
+    '/datenschutz',
+    '/barrierefreiheit',
     '/marktplatz',
     '/marktplatz?q=B%C3%BCrgerhaushalt&functions=participatory-budgeting&licence=open-source',
     '/marktplatz?q=nichts-passt-hierzu',

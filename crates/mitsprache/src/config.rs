@@ -29,6 +29,47 @@ pub struct Config {
     pub mail: MailConfig,
     pub jobs: JobsConfig,
     pub sources: SourcesConfig,
+    pub operator: OperatorConfig,
+}
+
+/// Who runs the hub: shown in every page's footer, on the registration page and in mail. A
+/// public deployment needs all of it; the hub warns at start about what is missing. Each legal
+/// text is a link (`…_url`) or a plain-text file the hub shows as a page (`…_file`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorConfig {
+    pub name: Option<String>,
+    /// An e-mail address or a URL.
+    pub contact: Option<String>,
+    pub imprint_url: Option<String>,
+    pub imprint_file: Option<PathBuf>,
+    pub privacy_url: Option<String>,
+    pub privacy_file: Option<PathBuf>,
+    pub accessibility_url: Option<String>,
+    pub accessibility_file: Option<PathBuf>,
+    /// Where people report barriers: an e-mail address or a URL.
+    pub accessibility_feedback: Option<String>,
+    /// The texts of the `…_file` keys, read at start.
+    #[serde(skip)]
+    pub texts: [Option<String>; 3],
+}
+
+impl OperatorConfig {
+    pub fn operator(&self) -> mitsprache_hub::Operator {
+        use mitsprache_hub::LegalText;
+        let legal = |url: &Option<String>, text: &Option<String>| {
+            url.clone().map(LegalText::Url).or_else(|| text.clone().map(LegalText::Text))
+        };
+        let some = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+        mitsprache_hub::Operator {
+            name: some(&self.name),
+            contact: some(&self.contact),
+            imprint: legal(&self.imprint_url, &self.texts[0]),
+            privacy: legal(&self.privacy_url, &self.texts[1]),
+            accessibility: legal(&self.accessibility_url, &self.texts[2]),
+            accessibility_feedback: some(&self.accessibility_feedback),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -165,6 +206,7 @@ impl Default for Config {
             },
             jobs: JobsConfig { lease_seconds: 30, poll_seconds: 1, concurrency: 8 },
             sources: SourcesConfig { request_timeout_seconds: 30 },
+            operator: OperatorConfig::default(),
         }
     }
 }
@@ -218,6 +260,22 @@ impl Config {
         if let Some(path) = &config.mail.smtp_password_file {
             config.mail.smtp_password = Some(read_secret(path).context("key `mail.smtp_password_file`")?);
         }
+        let o = &config.operator;
+        let files = [
+            ("imprint_file", &o.imprint_file),
+            ("privacy_file", &o.privacy_file),
+            ("accessibility_file", &o.accessibility_file),
+        ];
+        let mut texts: [Option<String>; 3] = Default::default();
+        for (i, (key, path)) in files.into_iter().enumerate() {
+            if let Some(path) = path {
+                texts[i] = Some(
+                    std::fs::read_to_string(path)
+                        .with_context(|| format!("key `operator.{key}`: cannot read {}", path.display()))?,
+                );
+            }
+        }
+        config.operator.texts = texts;
         config.check()?;
         Ok(config)
     }
@@ -274,6 +332,25 @@ impl Config {
         }
         if !(1..=256).contains(&self.jobs.concurrency) {
             bail!("key `jobs.concurrency`: must be between 1 and 256");
+        }
+        let o = &self.operator;
+        for (key, url) in [
+            ("imprint_url", &o.imprint_url),
+            ("privacy_url", &o.privacy_url),
+            ("accessibility_url", &o.accessibility_url),
+        ] {
+            if url.as_deref().is_some_and(|u| !u.starts_with("https://") && !u.starts_with("http://")) {
+                bail!("key `operator.{key}`: must be an http(s) URL");
+            }
+        }
+        for (key, url, file) in [
+            ("imprint", &o.imprint_url, &o.imprint_file),
+            ("privacy", &o.privacy_url, &o.privacy_file),
+            ("accessibility", &o.accessibility_url, &o.accessibility_file),
+        ] {
+            if url.is_some() && file.is_some() {
+                bail!("keys `operator.{key}_url` and `operator.{key}_file`: set one of them");
+            }
         }
         if !(1..=600).contains(&self.sources.request_timeout_seconds) {
             bail!("key `sources.request_timeout_seconds`: must be between 1 and 600");
@@ -353,6 +430,17 @@ impl Config {
             format!("lease_seconds = {}", c.jobs.lease_seconds),
             format!("poll_seconds = {}", c.jobs.poll_seconds),
             format!("concurrency = {}", c.jobs.concurrency),
+            String::new(),
+            "[operator]".into(),
+            "# Who runs this hub: every page's footer, the registration page and every mail show it. A public".into(),
+            "# deployment needs all of it (the hub warns at start). Legal texts are a link or a plain-text file."
+                .into(),
+            "# name = \"Stadt Musterstadt\"".into(),
+            "# contact = \"beteiligung@musterstadt.de\"".into(),
+            "# imprint_url = \"https://www.musterstadt.de/impressum\"".into(),
+            "# privacy_file = \"/etc/mitsprache/datenschutz.txt\"".into(),
+            "# accessibility_file = \"/etc/mitsprache/barrierefreiheit.txt\"".into(),
+            "# accessibility_feedback = \"barrierefreiheit@musterstadt.de\"".into(),
             String::new(),
             "[sources]".into(),
             "# The tools the hub pulls data from (mitsprache source add). A request that takes longer is tried again."

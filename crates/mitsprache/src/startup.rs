@@ -52,6 +52,7 @@ pub fn hub_config(config: &Config) -> HubConfig {
             ..JobsConfig::default()
         },
         source_timeout: Duration::from_secs(config.sources.request_timeout_seconds),
+        operator: std::sync::Arc::new(config.operator.operator()),
         ..HubConfig::default()
     }
 }
@@ -136,6 +137,11 @@ impl App {
                     tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
                 },
             ));
+        let missing = self.state.hub().config().operator.missing();
+        if !missing.is_empty() {
+            tracing::warn!(missing = %missing.join(", "),
+                "the operator is not fully named: a public deployment needs an imprint, a privacy notice and an accessibility statement");
+        }
         tracing::info!(address = %self.address, public_url = %self.state.hub().config().issuer, "mitsprache serves");
         mitsprache_web::serve::serve(self.listener, router, shutdown).await?;
         self.refresher.abort();

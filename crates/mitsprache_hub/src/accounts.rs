@@ -281,6 +281,26 @@ impl Hub {
         Ok(())
     }
 
+    /// The end of every mail: who runs the hub, how to reach them, and its imprint.
+    pub(crate) fn mail_footer(&self, locale: Locale) -> String {
+        let o = &self.config().operator;
+        let de = locale == Locale::De;
+        let mut out = String::from("\n\n-- \n");
+        match &o.name {
+            Some(name) => out.push_str(&format!("{} {name}", if de { "Betrieben von" } else { "Run by" })),
+            None => out.push_str("mitsprache"),
+        }
+        if let Some(contact) = &o.contact {
+            out.push_str(&format!(" · {contact}"));
+        }
+        let imprint = match &o.imprint {
+            Some(crate::LegalText::Url(url)) => url.clone(),
+            _ => format!("{}/impressum", self.config().issuer),
+        };
+        out.push_str(&format!("\n{}: {imprint}\n", if de { "Impressum" } else { "Imprint" }));
+        out
+    }
+
     /// Sends the mail `key` (every mail carries one link). A failure is logged, not returned:
     /// the answer to the person must not depend on it.
     async fn send_mail(&self, to: &str, locale: Locale, key: &str, link: &str) {
@@ -288,7 +308,8 @@ impl Hub {
         let mail = Mail {
             to: to.to_owned(),
             subject: t.get(&format!("mail.{key}.subject")).to_owned(),
-            body: t.fmt(&format!("mail.{key}.body"), &[("link", &link)]).replace("\\n", "\n"),
+            body: t.fmt(&format!("mail.{key}.body"), &[("link", &link)]).replace("\\n", "\n")
+                + &self.mail_footer(locale),
             reply_to: None,
         };
         if let Err(e) = self.mailer().send(mail).await {

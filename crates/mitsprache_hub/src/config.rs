@@ -42,6 +42,53 @@ impl Default for JobsConfig {
     }
 }
 
+/// A legal text of the operator: a page the hub shows, or a link to the operator's own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LegalText {
+    Url(String),
+    /// Plain text; paragraphs are separated by blank lines.
+    Text(String),
+}
+
+/// Who runs this hub, as a public deployment must say (§ 5 DDG, Art. 13 DSGVO, BITV 2.0).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Operator {
+    pub name: Option<String>,
+    /// An e-mail address or a URL.
+    pub contact: Option<String>,
+    pub imprint: Option<LegalText>,
+    pub privacy: Option<LegalText>,
+    pub accessibility: Option<LegalText>,
+    /// Where people report accessibility barriers (an e-mail address or a URL).
+    pub accessibility_feedback: Option<String>,
+}
+
+impl Operator {
+    /// What a public deployment still lacks, by configuration key.
+    pub fn missing(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.name.is_none() {
+            out.push("operator.name");
+        }
+        if self.contact.is_none() {
+            out.push("operator.contact");
+        }
+        if self.imprint.is_none() {
+            out.push("operator.imprint_url or operator.imprint_file");
+        }
+        if self.privacy.is_none() {
+            out.push("operator.privacy_url or operator.privacy_file");
+        }
+        if self.accessibility.is_none() {
+            out.push("operator.accessibility_url or operator.accessibility_file");
+        }
+        if self.accessibility_feedback.is_none() {
+            out.push("operator.accessibility_feedback");
+        }
+        out
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct HubConfig {
     /// The issuer: the hub's public URL without a trailing slash.
@@ -59,6 +106,7 @@ pub struct HubConfig {
     pub jobs: JobsConfig,
     /// How long one request to a data source may take.
     pub source_timeout: std::time::Duration,
+    pub operator: std::sync::Arc<Operator>,
 }
 
 impl HubConfig {
@@ -81,6 +129,7 @@ impl Default for HubConfig {
             login_attempts: 5,
             login_window: Duration::minutes(15),
             source_timeout: std::time::Duration::from_secs(30),
+            operator: std::sync::Arc::new(Operator::default()),
             open_registration: true,
             registration_token: None,
             upstream: Vec::new(),

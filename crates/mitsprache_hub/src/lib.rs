@@ -29,7 +29,7 @@ pub mod tokens;
 pub mod upstream;
 pub mod vendors;
 
-pub use config::{HubConfig, JobsConfig, UpstreamProvider};
+pub use config::{HubConfig, JobsConfig, LegalText, Operator, UpstreamProvider};
 pub use error::{Error, Forbidden, Result};
 pub use sessions::Current;
 

@@ -65,7 +65,7 @@ impl Hub {
         let job = SendMail {
             to: to.email.as_str().to_owned(),
             subject: t.fmt(&format!("mail.{key}.subject"), args),
-            body: t.fmt(&format!("mail.{key}.body"), args).replace("\\n", "\n"),
+            body: t.fmt(&format!("mail.{key}.body"), args).replace("\\n", "\n") + &self.mail_footer(to.locale),
             reply_to: None,
         };
         new_job(self, &job, self.now())
@@ -358,7 +358,7 @@ impl Hub {
             let job = SendMail {
                 to: vendor.email.as_str().to_owned(),
                 subject: t.fmt("mail.enquiry.subject", &args),
-                body: t.fmt("mail.enquiry.body", &args).replace("\\n", "\n"),
+                body: t.fmt("mail.enquiry.body", &args).replace("\\n", "\n") + &self.mail_footer(vendor.locale),
                 reply_to: Some(asker.account.email.as_str().to_owned()),
             };
             jobs.push(new_job(self, &job, self.now()));

@@ -203,6 +203,17 @@ impl<'a> DataStore<'a> {
     pub async fn list(&self, q: &DataQuery) -> Result<(u64, Vec<StoredRecord>), StoreError> {
         let mut clauses = vec!["kind = $1".to_owned()];
         let mut values: Vec<String> = vec![q.kind.to_owned()];
+        if let Some(s) = &q.status {
+            // Several statuses, comma-separated: any of them.
+            let any: Vec<String> = s
+                .split(',')
+                .map(|one| {
+                    values.push(one.to_owned());
+                    format!("${}", values.len())
+                })
+                .collect();
+            clauses.push(format!("status IN ({})", any.join(", ")));
+        }
         let mut add = |clause: &str, value: String| {
             values.push(value);
             clauses.push(clause.replace('?', &format!("${}", values.len())));
@@ -212,9 +223,6 @@ impl<'a> DataStore<'a> {
         }
         if let Some(m) = &q.municipality {
             add("municipality = ?", m.clone());
-        }
-        if let Some(s) = &q.status {
-            add("status = ?", s.clone());
         }
         if let Some(t) = &q.topic {
             add("topics LIKE ? ESCAPE '\\'", like(&format!("|{}|", t.to_lowercase())));

@@ -314,7 +314,7 @@ fn field_label(t: &mitsprache_i18n::Messages, field: &str) -> String {
 /// the login instead.
 pub async fn render_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
-    let lang = Lang::of(&parts, state.config().secure_cookies);
+    let lang = Lang::of(&parts, state.config().secure_cookies, state.hub().config().operator.clone());
     let path = parts.uri.path().to_owned();
     let query = parts.uri.query().map(str::to_owned);
     match pending_error(next.run(Request::from_parts(parts, body)).await).await {
@@ -365,6 +365,11 @@ fn by_path(state: &AppState, request: Request, error: &Error) -> Response {
     match format_of(path) {
         Format::Problem => problem(error),
         Format::OAuth => oauth(error),
-        Format::Page => page(error, &Lang::of(&parts, state.config().secure_cookies), path, parts.uri.query()),
+        Format::Page => page(
+            error,
+            &Lang::of(&parts, state.config().secure_cookies, state.hub().config().operator.clone()),
+            path,
+            parts.uri.query(),
+        ),
     }
 }

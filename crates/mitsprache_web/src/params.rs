@@ -181,9 +181,10 @@ pub fn data_query(
     if municipality.as_deref().is_some_and(|m| !mitsprache_standard::check_ags(m)) {
         return Err(invalid("municipality", "must be an Amtlicher Gemeindeschlüssel (8 digits)"));
     }
-    let status = text("status", 20)?;
-    if status.as_deref().is_some_and(|s| ProcessStatus::parse(s).is_none()) {
-        return Err(invalid("status", "must be upcoming, open or closed"));
+    // One status or several, comma-separated (`open,upcoming`).
+    let status = text("status", 40)?;
+    if status.as_deref().is_some_and(|s| s.split(',').any(|s| ProcessStatus::parse(s).is_none())) {
+        return Err(invalid("status", "must be upcoming, open or closed, or several of them separated by commas"));
     }
     // Unlike a form's filters, an empty `modified_since` is a client's mistake, not "no filter":
     // a sync that sent it would silently lose its tombstones.

@@ -10,33 +10,37 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use mitsprache_domain::Locale;
+use mitsprache_hub::Operator;
 use mitsprache_i18n::{Messages, messages};
+use std::sync::Arc;
 
 /// No inline script or style anywhere; pages frame nothing and are framed by nothing.
 pub const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// The language of a request: `?lang=` (remembered in a cookie), then the cookie, then
 /// `Accept-Language`, then German.
-#[derive(Debug, Clone, Copy)]
+/// It carries the operator, whom every page's footer names.
+#[derive(Debug, Clone)]
 pub struct Lang {
     pub locale: Locale,
     remember: bool,
     secure: bool,
+    pub operator: Arc<Operator>,
 }
 
 impl Lang {
-    pub fn of(parts: &Parts, secure: bool) -> Lang {
+    pub fn of(parts: &Parts, secure: bool, operator: Arc<Operator>) -> Lang {
         let from_query = parts.uri.query().and_then(|q| {
             form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "lang").and_then(|(_, v)| Locale::from_tag(&v))
         });
         if let Some(locale) = from_query {
-            return Lang { locale, remember: true, secure };
+            return Lang { locale, remember: true, secure, operator };
         }
         if let Some(locale) = session::cookie(&parts.headers, "lang").and_then(|v| Locale::from_tag(&v)) {
-            return Lang { locale, remember: false, secure };
+            return Lang { locale, remember: false, secure, operator };
         }
         let accept = parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
-        Lang { locale: Locale::negotiate(accept), remember: false, secure }
+        Lang { locale: Locale::negotiate(accept), remember: false, secure, operator }
     }
 
     /// Another language, as a tool's `ui_locales` asks for it.
@@ -49,8 +53,13 @@ impl FromRequestParts<AppState> for Lang {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        Ok(Lang::of(parts, state.config().secure_cookies))
+        Ok(Lang::of(parts, state.config().secure_cookies, state.hub().config().operator.clone()))
     }
+}
+
+/// `mailto:` for an e-mail address, the URL itself otherwise.
+fn link_to(value: &str) -> String {
+    if value.contains('@') && !value.contains("://") { format!("mailto:{value}") } else { value.to_owned() }
 }
 
 /// What every page template gets: language, messages and the links of the language switch.
@@ -61,6 +70,7 @@ pub struct Ctx {
     pub lang_en: String,
     /// The path of the page, to mark the current navigation entry.
     pub path: String,
+    pub operator: Arc<Operator>,
 }
 
 impl Ctx {
@@ -78,7 +88,18 @@ impl Ctx {
             lang_de: switch(Locale::De),
             lang_en: switch(Locale::En),
             path: path.to_owned(),
+            operator: lang.operator.clone(),
         }
+    }
+
+    /// The operator's contact as a link target (`mailto:` for an address).
+    pub fn contact_link(&self) -> Option<String> {
+        self.operator.contact.as_deref().map(link_to)
+    }
+
+    /// Where barriers are reported, as a link target.
+    pub fn feedback_link(&self) -> Option<String> {
+        self.operator.accessibility_feedback.as_deref().map(link_to)
     }
 
     pub fn lang(&self) -> &'static str {

@@ -10,7 +10,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use mitsprache_oidc::discovery::paths;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -175,7 +175,11 @@ pub fn router(state: AppState) -> Router {
         api_router.merge(downloads.layer(body_limit())).layer(timeout()).layer(middleware::from_fn(error::render_api));
 
     let pages = Router::new()
-        .route("/", get(|| async { Redirect::to("/marktplatz") }))
+        .route("/", get(pages::operator::home))
+        .route("/beteiligung", get(pages::portal::list))
+        .route("/impressum", get(pages::operator::imprint))
+        .route("/datenschutz", get(pages::operator::privacy))
+        .route("/barrierefreiheit", get(pages::operator::accessibility))
         .route("/marktplatz", get(pages::marketplace::list_page))
         .route("/marktplatz/werkzeuge/{slug}", get(pages::marketplace::tool_page))
         .route("/marktplatz/schnittstellen", get(pages::marketplace::interfaces_page))

@@ -148,7 +148,9 @@ fn replacement(status: u16, request: &[u8]) -> Vec<u8> {
         Format::OAuth => oauth(&error),
         Format::Page => {
             let locale = if english { mitsprache_domain::Locale::En } else { mitsprache_domain::Locale::De };
-            let lang = Lang::of(&axum::http::Request::new(()).into_parts().0, false).with(locale);
+            // Written below the router, without its state: this page names no operator.
+            let parts = axum::http::Request::new(()).into_parts().0;
+            let lang = Lang::of(&parts, false, Default::default()).with(locale);
             page(&error, &lang, "/", None)
         }
     };

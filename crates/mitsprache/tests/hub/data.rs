@@ -6,7 +6,7 @@ use crate::helpers::{TestApp, assert_problem};
 use serde_json::{Value, json};
 
 /// A tool's client registered for `data:write`, and a token of it.
-async fn tool_token(app: &TestApp) -> (String, String) {
+pub(crate) async fn tool_token(app: &TestApp) -> (String, String) {
     use mitsprache_oidc::client::{GrantType, Registration};
     let registration = Registration {
         name: "Decidim Musterstadt".into(),
@@ -28,7 +28,7 @@ async fn tool_token(app: &TestApp) -> (String, String) {
     (id, body["access_token"].as_str().unwrap().to_owned())
 }
 
-fn process(title: &str) -> Value {
+pub(crate) fn process(title: &str) -> Value {
     json!({
         "title": {"de": title, "en": "Cycling plan"},
         "description": {"de": "Wo fehlen Radwege?"},
@@ -51,7 +51,7 @@ fn contribution(process: &str, text: &str) -> Value {
     })
 }
 
-async fn push(app: &TestApp, token: &str, path: &str, body: &Value) -> reqwest::Response {
+pub(crate) async fn push(app: &TestApp, token: &str, path: &str, body: &Value) -> reqwest::Response {
     app.client.put(app.url(path)).bearer_auth(token).json(body).send().await.unwrap()
 }
 

@@ -80,6 +80,8 @@ on_both_backends! {
     pages::the_language_choice_is_remembered,
     pages::search_and_facets_work_without_javascript,
     pages::a_tool_page_shows_sources_and_unknown_facts,
+    pages::the_operator_is_named_on_every_page_and_its_legal_texts_are_served,
+    pages::the_portal_lists_the_processes_of_every_tool,
     pages::the_comparison_marks_differences,
     pages::bad_page_requests_get_localized_error_pages,
     pages::pages_send_security_headers,

@@ -12,9 +12,90 @@ pub async fn the_marketplace_is_german_by_default_and_english_on_request(app: Te
     assert!(en.contains("Participation marketplace"));
     let (_, explicit) = app.get_html("/marktplatz?lang=en", "de").await;
     assert!(explicit.contains("<html lang=\"en\">"));
-    let root = app.get("/").await;
-    assert_eq!(root.status(), 303);
-    assert_eq!(root.headers()["location"], "/marktplatz");
+    // The start page offers the three ways in.
+    let (status, root) = app.get_html("/", "de").await;
+    assert_eq!(status, 200);
+    for way in ["href=\"/beteiligung\"", "href=\"/marktplatz\"", "href=\"/werkzeug-anbinden\""] {
+        assert!(root.contains(way), "{way}");
+    }
+}
+
+pub async fn the_operator_is_named_on_every_page_and_its_legal_texts_are_served(app: TestApp) {
+    // Not configured: every page says so, and the legal pages say what is missing.
+    let (_, page) = app.get_html("/marktplatz", "de").await;
+    assert!(page.contains("Der Betreiber dieses Hubs ist noch nicht angegeben."));
+    let (status, imprint) = app.get_html("/impressum", "de").await;
+    assert_eq!(status, 200);
+    assert!(imprint.contains("noch nicht hinterlegt"));
+
+    let named = app
+        .spawn_with(|c| {
+            c.operator.name = Some("Stadt Musterstadt".into());
+            c.operator.contact = Some("beteiligung@musterstadt.example".into());
+            c.operator.imprint_url = Some("https://www.musterstadt.example/impressum".into());
+            c.operator.texts[1] =
+                Some("Verantwortlich ist die Stadt Musterstadt.\n\nIhre Rechte: Auskunft und Löschung.".into());
+            c.operator.accessibility_feedback = Some("barrierefreiheit@musterstadt.example".into());
+        })
+        .await;
+    for path in ["/", "/marktplatz", "/registrieren", "/beteiligung", "/gibt-es-nicht"] {
+        let (_, html) = named.get_html(path, "de").await;
+        assert!(html.contains("Betrieben von Stadt Musterstadt"), "{path}");
+        assert!(html.contains("href=\"mailto:beteiligung@musterstadt.example\""), "{path}");
+        assert!(html.contains("href=\"/datenschutz\""), "{path}");
+    }
+    let imprint = named.client.get(named.url("/impressum")).send().await.unwrap();
+    assert_eq!(imprint.status(), 303);
+    assert_eq!(imprint.headers()["location"], "https://www.musterstadt.example/impressum");
+    let (_, privacy) = named.get_html("/datenschutz", "de").await;
+    assert!(
+        privacy.contains("<p>Verantwortlich ist die Stadt Musterstadt.</p><p>Ihre Rechte: Auskunft und Löschung.</p>")
+    );
+    let (_, a11y) = named.get_html("/barrierefreiheit?lang=en", "de").await;
+    assert!(a11y.contains("Report a barrier") && a11y.contains("mailto:barrierefreiheit@musterstadt.example"));
+
+    // Mail names the operator too.
+    let mut browser = named.browser();
+    let form = browser.get("/registrieren").await;
+    let password = "ein langes Passwort für Musterstadt";
+    let done = browser
+        .post(
+            "/registrieren",
+            &[("email", "neu@musterstadt.example"), ("password", password), ("csrf", &form.input("csrf"))],
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    let mail = named.mail(0).await;
+    assert!(mail.contains("Betrieben von Stadt Musterstadt · beteiligung@musterstadt.example"), "{mail}");
+    assert!(mail.contains("Impressum: https://www.musterstadt.example/impressum"), "{mail}");
+}
+
+pub async fn the_portal_lists_the_processes_of_every_tool(app: TestApp) {
+    use crate::data::{process, push, tool_token};
+    let (source, token) = tool_token(&app).await;
+    for (id, status, municipality) in [
+        ("rad", "open", "05315000"),
+        ("park", "upcoming", "05315000"),
+        ("alt", "closed", "05315000"),
+        ("bonn", "open", "05314000"),
+    ] {
+        let mut p = process(&format!("Verfahren {id}"));
+        p["status"] = serde_json::json!(status);
+        p["municipality"] = serde_json::json!(municipality);
+        assert_eq!(push(&app, &token, &format!("/api/v1/data/processes/{id}"), &p).await.status(), 201);
+    }
+    let (status, all) = app.get_html("/beteiligung", "de").await;
+    assert_eq!(status, 200);
+    assert!(all.contains("3 Verfahren") && !all.contains("Verfahren alt"), "open and upcoming by default");
+    assert!(all.contains("href=\"https://decidim.example/processes/rad\"") && all.contains(&source));
+    let (_, koeln) = app.get_html("/beteiligung?municipality=05315000&status=open", "de").await;
+    assert!(koeln.contains("1 Verfahren") && koeln.contains("Verfahren rad"), "{koeln}");
+    let (_, closed) = app.get_html("/beteiligung?status=closed&lang=en", "de").await;
+    assert!(closed.contains("1 processes") && closed.contains("lang=\"en\">Cycling plan"), "the English title");
+    let (_, bad) = app.get_html("/beteiligung?municipality=123", "de").await;
+    assert!(bad.contains("aria-invalid=\"true\"") && bad.contains("3 Verfahren"), "a wrong key is named, not fatal");
+    let (_, none) = app.get_html("/beteiligung?q=gibtsnicht", "de").await;
+    assert!(none.contains("Kein Verfahren passt"));
 }
 
 pub async fn the_language_choice_is_remembered(app: TestApp) {

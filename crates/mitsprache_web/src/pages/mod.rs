@@ -9,6 +9,8 @@ pub mod docs;
 pub mod groups;
 pub mod login;
 pub mod marketplace;
+pub mod operator;
+pub mod portal;
 pub mod upstream;
 pub mod vendor;
 pub mod view;

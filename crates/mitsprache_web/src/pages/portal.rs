@@ -1,0 +1,153 @@
+//! The citizens' view: `/beteiligung`, the participation processes of every connected tool in
+//! one list, with filters that combine and stay in the URL, and paging.
+
+use crate::error::WebError;
+use crate::render::{Ctx, Lang, render};
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use mitsprache_domain::Locale;
+use mitsprache_hub::data::{DataFilter, Kind};
+use mitsprache_standard::check_ags;
+use serde_json::Value;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+const PER_PAGE: u64 = 20;
+
+pub struct ProcessItem {
+    pub title: String,
+    pub title_lang: String,
+    pub summary: String,
+    pub status: String,
+    pub source: String,
+    pub municipality: String,
+    /// The last phase's end, as the page's language writes dates.
+    pub ends: String,
+    pub url: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal.html")]
+pub struct PortalPage {
+    pub ctx: Ctx,
+    pub items: Vec<ProcessItem>,
+    pub total: u64,
+    pub status: String,
+    pub municipality: String,
+    pub topic: String,
+    pub tool: String,
+    pub q: String,
+    pub tools: Vec<String>,
+    pub previous: Option<String>,
+    pub next: Option<String>,
+    pub page: u64,
+    pub pages: u64,
+    /// A filter value the hub cannot use, named for the person.
+    pub problem: Option<String>,
+}
+
+/// A language map's text in the page's language, else German, else any; and its language.
+fn text_of(v: Option<&Value>, locale: Locale) -> (String, String) {
+    let Some(map) = v.and_then(Value::as_object) else { return (String::new(), String::new()) };
+    for tag in [locale.tag(), "de", "en"] {
+        if let Some(t) = map.get(tag).and_then(Value::as_str) {
+            return (t.to_owned(), tag.to_owned());
+        }
+    }
+    map.iter().find_map(|(k, t)| t.as_str().map(|t| (t.to_owned(), k.clone()))).unwrap_or_default()
+}
+
+pub async fn list(State(state): State<AppState>, lang: Lang, RawQuery(raw): RawQuery) -> Result<Response, WebError> {
+    let pairs = crate::params::pairs(raw.as_deref());
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_owned()).unwrap_or_default();
+    let (status, municipality, topic, tool, q) =
+        (get("status"), get("municipality"), get("topic"), get("tool"), get("q"));
+    let page: u64 = get("page").parse().unwrap_or(1).clamp(1, 10_000);
+    let mut problem = None;
+    let statuses = match status.as_str() {
+        "" | "aktiv" => Some("open,upcoming".to_owned()),
+        "open" | "upcoming" | "closed" => Some(status.clone()),
+        "alle" => None,
+        _ => {
+            problem = Some("status");
+            Some("open,upcoming".to_owned())
+        }
+    };
+    let municipality_filter = match municipality.as_str() {
+        "" => None,
+        m if check_ags(m) => Some(m.to_owned()),
+        _ => {
+            problem = problem.or(Some("municipality"));
+            None
+        }
+    };
+    let filter = DataFilter {
+        source: (!tool.is_empty()).then(|| tool.clone()),
+        municipality: municipality_filter,
+        status: statuses,
+        topic: (!topic.is_empty()).then(|| topic.clone()),
+        q: (!q.is_empty()).then(|| q.chars().take(200).collect()),
+        process: None,
+        modified_since: None,
+        page,
+        per_page: PER_PAGE,
+    };
+    let (total, records) = state.hub().data_list(Kind::Process, &filter).await?;
+    let locale = lang.locale;
+    let items = records
+        .iter()
+        .filter_map(|r| {
+            let doc: Value = serde_json::from_str(r.doc.as_deref()?).ok()?;
+            let (title, title_lang) = text_of(doc.get("title"), locale);
+            let (summary, _) = text_of(doc.get("description"), locale);
+            let ends = doc
+                .get("phases")
+                .and_then(Value::as_array)
+                .and_then(|ps| {
+                    ps.iter()
+                        .filter_map(|p| p.get("end")?.as_str().and_then(|e| OffsetDateTime::parse(e, &Rfc3339).ok()))
+                        .max()
+                })
+                .map(|t| crate::pages::view::date(locale, t.date()))
+                .unwrap_or_default();
+            Some(ProcessItem {
+                title,
+                title_lang,
+                summary: summary.chars().take(300).collect(),
+                status: doc.get("status").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                source: r.source.clone(),
+                municipality: doc.get("municipality").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                ends,
+                url: doc.get("url").and_then(Value::as_str).unwrap_or_default().to_owned(),
+            })
+        })
+        .collect();
+    let pages = total.div_ceil(PER_PAGE).max(1);
+    let link = |p: u64| {
+        let mut keep: Vec<(String, String)> = pairs.iter().filter(|(k, _)| k != "page").cloned().collect();
+        keep.push(("page".into(), p.to_string()));
+        crate::pages::view::url("/beteiligung", &keep)
+    };
+    let tools = state.hub().sources().await?.into_iter().map(|(s, _)| s.name).collect();
+    let ctx = Ctx::new(&lang, "/beteiligung", raw.as_deref());
+    let page_view = PortalPage {
+        ctx,
+        items,
+        total,
+        status,
+        municipality,
+        topic,
+        tool,
+        q,
+        tools,
+        previous: (page > 1).then(|| link(page - 1)),
+        next: (page < pages).then(|| link(page + 1)),
+        page,
+        pages,
+        problem: problem.map(str::to_owned),
+    };
+    Ok(render(&page_view, &lang, StatusCode::OK))
+}
