@@ -40,7 +40,7 @@ async function pages() {
   return [
     '/',
     '/beteiligung',
-    '/beteiligung?status=alle&municipality=123&lang=en',
+    '/beteiligung?status=alle&municipality=123',
     '/impressum',
     '/datenschutz',
     '/barrierefreiheit',

@@ -105,9 +105,10 @@ pub(crate) fn reason(field: &str) -> String {
     out
 }
 
-pub(crate) fn rejections<'a>(record: &'a str, errors: &'a [FieldError]) -> impl Iterator<Item = Rejection> + 'a {
+/// One rejection per invalid field of `record` (an external id, or `line N`).
+pub(crate) fn rejections(record: String, errors: &[FieldError]) -> impl Iterator<Item = Rejection> + '_ {
     errors.iter().map(move |e| Rejection {
-        record: record.to_owned(),
+        record: record.clone(),
         reason: reason(&e.field),
         message: e.message.clone(),
     })

@@ -3,7 +3,7 @@
 //! checked against the standard (`mitsprache_standard`) and the catalogue's vocabulary before
 //! the store keeps it; a bulk import keeps every valid line and names every rejected one.
 
-use crate::conformance::{reason, rejections};
+use crate::conformance::rejections;
 use crate::{Error, Forbidden, Hub, Result};
 use mitsprache_catalogue::ValidationError;
 use mitsprache_oidc::random::digest;
@@ -11,7 +11,7 @@ use mitsprache_oidc::{DATA_WRITE, grant::Scope};
 use mitsprache_standard::{FieldError, Invalid, Line, Record, parse_line};
 pub use mitsprache_standard::{Kind, LineError};
 pub use mitsprache_store::{Applied, StoredRecord};
-use mitsprache_store::{DataQuery, NewRecord, Provenance, Rejection};
+use mitsprache_store::{DataQuery, NewRecord, Provenance};
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
@@ -85,7 +85,7 @@ impl Hub {
         let record = match checked {
             Ok(record) => record,
             Err(errors) => {
-                self.note_rejections(source, rejections(external_id, &errors).collect()).await;
+                self.note_rejections(source, rejections(external_id.to_owned(), &errors).collect()).await;
                 return Err(invalid(external_id, errors));
             }
         };
@@ -136,18 +136,7 @@ impl Hub {
             }
         }
         self.write_batch(&mut batch, &mut report).await?;
-        let refused = report
-            .rejected
-            .iter()
-            .flat_map(|l| {
-                let line = format!("line {}", l.line);
-                l.errors.iter().map(move |e| Rejection {
-                    record: line.clone(),
-                    reason: reason(&e.field),
-                    message: e.message.clone(),
-                })
-            })
-            .collect();
+        let refused = report.rejected.iter().flat_map(|l| rejections(format!("line {}", l.line), &l.errors)).collect();
         self.note_rejections(source, refused).await;
         Ok(report)
     }

@@ -418,7 +418,8 @@ impl Hub {
         walk.records.retain(|(id, r)| once.insert((r.kind(), id.clone())));
         walk.records.reverse();
         summary.fetched = walk.records.len() as u64;
-        let refused = walk.rejected.iter().flat_map(|r| crate::conformance::rejections(&r.id, &r.errors)).collect();
+        let refused =
+            walk.rejected.iter().flat_map(|r| crate::conformance::rejections(r.id.clone(), &r.errors)).collect();
         self.note_rejections(&source.name, refused).await;
         summary.rejected = walk.rejected;
         let mut rows: Vec<_> = walk.records.iter().map(|(id, r)| new_record(&source.name, id, r)).collect();
