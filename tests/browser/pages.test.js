@@ -37,6 +37,7 @@ async function json(path) {
 async function pages() {
   const tools = (await json('/api/v1/tools?per_page=100')).items.map((t) => t.slug);
   const interfaces = (await json('/api/v1/interfaces')).map((i) => i.slug);
+  const processes = (await json('/api/v1/processes?per_page=3')).items.map((p) => p.id);
   return [
     '/',
     '/beteiligung',
@@ -78,6 +79,7 @@ async function pages() {
     '/oidc/logout',
     // Conformance reports of the sources scripts/test set up (a pulled one, a pushing tool).
     ...(process.env.BROWSER_SOURCES ?? '').split(',').filter(Boolean).map((s) => `/standard/quellen/${s}`),
+    ...processes.map((id) => `/beteiligung/${id}`),
     ...tools.map((s) => `/marktplatz/werkzeuge/${s}`),
     ...interfaces.map((s) => `/marktplatz/schnittstellen/${s}`),
   ];

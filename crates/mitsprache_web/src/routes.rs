@@ -177,6 +177,7 @@ pub fn router(state: AppState) -> Router {
     let pages = Router::new()
         .route("/", get(pages::operator::home))
         .route("/beteiligung", get(pages::portal::list))
+        .route("/beteiligung/{id}", get(pages::portal::process))
         .route("/impressum", get(pages::operator::imprint))
         .route("/datenschutz", get(pages::operator::privacy))
         .route("/barrierefreiheit", get(pages::operator::accessibility))

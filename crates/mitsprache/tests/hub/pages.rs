@@ -91,11 +91,26 @@ pub async fn the_portal_lists_the_processes_of_every_tool(app: TestApp) {
     let (_, koeln) = app.get_html("/beteiligung?municipality=05315000&status=open", "de").await;
     assert!(koeln.contains("1 Verfahren") && koeln.contains("Verfahren rad"), "{koeln}");
     let (_, closed) = app.get_html("/beteiligung?status=closed&lang=en", "de").await;
-    assert!(closed.contains("1 processes") && closed.contains("lang=\"en\">Cycling plan"), "the English title");
+    assert!(closed.contains("1 processes") && closed.contains(">Cycling plan</a></h2>"), "the English title");
     let (_, bad) = app.get_html("/beteiligung?municipality=123", "de").await;
     assert!(bad.contains("aria-invalid=\"true\"") && bad.contains("3 Verfahren"), "a wrong key is named, not fatal");
     let (_, none) = app.get_html("/beteiligung?q=gibtsnicht", "de").await;
     assert!(none.contains("Kein Verfahren passt"));
+
+    // A process's page: phases, the number and the latest of its contributions, "Mitmachen".
+    let contribution = serde_json::json!({"process": "rad", "kind": "idea", "title": {"de": "Mehr Bügel am Bahnhof"},
+        "created_at": "2026-05-03T08:00:00Z", "updated_at": "2026-05-03T08:00:00Z"});
+    assert_eq!(push(&app, &token, "/api/v1/data/contributions/i1", &contribution).await.status(), 201);
+    let listed = app.get_json(&format!("/api/v1/processes?source={source}")).await;
+    let rad = listed["items"].as_array().unwrap().iter().find(|p| p["external_id"] == "rad").unwrap();
+    let id = rad["id"].as_str().unwrap().to_owned();
+    assert!(all.contains(&format!("href=\"/beteiligung/{id}\"")), "the list links the process's page");
+    let (status, page) = app.get_html(&format!("/beteiligung/{id}"), "de").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Ideen sammeln</span>: 01.05.2026 – 30.06.2026"), "{page}");
+    assert!(page.contains("<dd>1</dd>") && page.contains("Mehr Bügel am Bahnhof</span> (03.05.2026)"), "{page}");
+    assert!(page.contains("href=\"https://decidim.example/processes/rad\">Mitmachen"), "{page}");
+    assert_eq!(app.get_html("/beteiligung/gibt-es-nicht", "de").await.0, 404);
 }
 
 pub async fn the_language_choice_is_remembered(app: TestApp) {

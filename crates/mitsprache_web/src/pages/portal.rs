@@ -1,11 +1,12 @@
 //! The citizens' view: `/beteiligung`, the participation processes of every connected tool in
-//! one list, with filters that combine and stay in the URL, and paging.
+//! one list, with filters that combine and stay in the URL, and paging; and a page per process
+//! with its phases, its latest contributions and its events.
 
 use crate::error::WebError;
 use crate::render::{Ctx, Lang, render};
 use crate::state::AppState;
 use askama::Template;
-use axum::extract::{RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use mitsprache_domain::Locale;
@@ -18,6 +19,8 @@ use time::format_description::well_known::Rfc3339;
 const PER_PAGE: u64 = 20;
 
 pub struct ProcessItem {
+    /// The hub's id, for the process's own page.
+    pub id: String,
     pub title: String,
     pub title_lang: String,
     pub summary: String,
@@ -114,6 +117,7 @@ pub async fn list(State(state): State<AppState>, lang: Lang, RawQuery(raw): RawQ
                 .map(|t| crate::pages::view::date(locale, t.date()))
                 .unwrap_or_default();
             Some(ProcessItem {
+                id: r.id.clone(),
                 title,
                 title_lang,
                 summary: summary.chars().take(300).collect(),
@@ -150,4 +154,128 @@ pub async fn list(State(state): State<AppState>, lang: Lang, RawQuery(raw): RawQ
         problem: problem.map(str::to_owned),
     };
     Ok(render(&page_view, &lang, StatusCode::OK))
+}
+
+pub struct PhaseView {
+    pub title: String,
+    pub lang: String,
+    pub dates: String,
+}
+
+pub struct EntryView {
+    pub title: String,
+    pub lang: String,
+    pub when: String,
+}
+
+#[derive(Template)]
+#[template(path = "process.html")]
+pub struct ProcessPage {
+    pub ctx: Ctx,
+    pub title: String,
+    pub title_lang: String,
+    pub description: String,
+    pub status: String,
+    pub source: String,
+    pub municipality: String,
+    pub topics: String,
+    pub url: String,
+    pub phases: Vec<PhaseView>,
+    pub contributions: u64,
+    pub latest: Vec<EntryView>,
+    pub events: Vec<EntryView>,
+}
+
+fn day(locale: Locale, v: Option<&Value>) -> String {
+    v.and_then(Value::as_str)
+        .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
+        .map(|t| crate::pages::view::date(locale, t.date()))
+        .unwrap_or_default()
+}
+
+/// `/beteiligung/{id}`: one process, what it is at, and what was said in it.
+pub async fn process(
+    State(state): State<AppState>,
+    lang: Lang,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
+    let hub = state.hub();
+    let record = hub.data_get(Kind::Process, &id).await?;
+    let doc: Value = record.doc.as_deref().and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default();
+    let locale = lang.locale;
+    let (title, title_lang) = text_of(doc.get("title"), locale);
+    let (description, _) = text_of(doc.get("description"), locale);
+    let phases = doc
+        .get("phases")
+        .and_then(Value::as_array)
+        .map(|ps| {
+            ps.iter()
+                .map(|p| {
+                    let (title, lang) = text_of(p.get("title"), locale);
+                    let (start, end) = (day(locale, p.get("start")), day(locale, p.get("end")));
+                    let dates = match (start.is_empty(), end.is_empty()) {
+                        (false, false) => format!("{start} – {end}"),
+                        (false, true) => start,
+                        (true, false) => end,
+                        (true, true) => String::new(),
+                    };
+                    PhaseView { title, lang, dates }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let of_process = |per_page| DataFilter {
+        source: Some(record.source.clone()),
+        municipality: None,
+        status: None,
+        topic: None,
+        q: None,
+        process: Some(record.external_id.clone()),
+        modified_since: None,
+        page: 1,
+        per_page,
+    };
+    let entries = |records: &[mitsprache_hub::data::StoredRecord], time: &str| -> Vec<EntryView> {
+        records
+            .iter()
+            .filter_map(|r| {
+                let d: Value = serde_json::from_str(r.doc.as_deref()?).ok()?;
+                let (mut title, mut lang) = text_of(d.get("title"), locale);
+                if title.is_empty() {
+                    (title, lang) = text_of(d.get("text"), locale);
+                }
+                let title = if title.chars().count() > 160 {
+                    title.chars().take(160).collect::<String>() + "…"
+                } else {
+                    title
+                };
+                Some(EntryView { title, lang, when: day(locale, d.get(time)) })
+            })
+            .collect()
+    };
+    let (contributions, latest) = hub.data_list(Kind::Contribution, &of_process(5)).await?;
+    let (_, events) = hub.data_list(Kind::Event, &of_process(20)).await?;
+    let topics = doc
+        .get("topics")
+        .and_then(Value::as_array)
+        .map(|t| t.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "))
+        .unwrap_or_default();
+    let ctx = Ctx::new(&lang, &format!("/beteiligung/{id}"), raw.as_deref());
+    let page = ProcessPage {
+        ctx,
+        title,
+        title_lang,
+        description,
+        status: doc.get("status").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        source: record.source.clone(),
+        municipality: doc.get("municipality").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        topics,
+        url: doc.get("url").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        phases,
+        contributions,
+        latest: entries(&latest, "created_at"),
+        events: entries(&events, "start"),
+    };
+    Ok(render(&page, &lang, StatusCode::OK))
 }
