@@ -44,6 +44,8 @@ pub struct DataFilter {
     pub modified_since: Option<OffsetDateTime>,
     pub page: u64,
     pub per_page: u64,
+    /// Processes closing soonest first (the portal's order) instead of the latest change.
+    pub closing_first: bool,
 }
 
 /// The hub's id of a record: the same for the same type, source and external id on every
@@ -176,6 +178,7 @@ impl Hub {
             modified_since: f.modified_since,
             offset: f.page.saturating_sub(1).saturating_mul(per_page),
             limit: per_page,
+            closing_first: f.closing_first,
         };
         Ok(self.store().data().list(&query).await?)
     }
@@ -282,6 +285,10 @@ pub(crate) fn new_record(source: &str, external_id: &str, record: &Record) -> Ne
         topics,
         search: record.search_text(),
         updated_at: Some(record.updated_at()),
+        closes_at: match record {
+            Record::Process(p) => p.phases.iter().filter_map(|ph| ph.end).max(),
+            _ => None,
+        },
     }
 }
 
@@ -298,5 +305,6 @@ pub(crate) fn tombstone(kind: Kind, source: &str, external_id: &str) -> NewRecor
         topics: String::new(),
         search: String::new(),
         updated_at: None,
+        closes_at: None,
     }
 }

@@ -29,6 +29,8 @@ pub struct NewRecord {
     pub topics: String,
     pub search: String,
     pub updated_at: Option<OffsetDateTime>,
+    /// A process's last phase end.
+    pub closes_at: Option<OffsetDateTime>,
 }
 
 /// How a record reached the hub.
@@ -82,6 +84,9 @@ pub struct DataQuery {
     pub modified_since: Option<OffsetDateTime>,
     pub offset: u64,
     pub limit: u64,
+    /// Processes closing soonest first (those without a closing time last) instead of the
+    /// latest change first.
+    pub closing_first: bool,
 }
 
 /// Ids looked up per statement.
@@ -242,7 +247,11 @@ impl<'a> DataStore<'a> {
             }
             None => {
                 clauses.push("deleted = 0".into());
-                "modified DESC, id ASC"
+                if q.closing_first {
+                    "CASE WHEN closes_at IS NULL THEN 1 ELSE 0 END, closes_at ASC, id ASC"
+                } else {
+                    "modified DESC, id ASC"
+                }
             }
         };
         let filter = clauses.join(" AND ");
@@ -314,7 +323,7 @@ async fn change(
         Some(doc) => {
             sqlx::query(
                 "UPDATE data_records SET doc = $2, deleted = 0, process = $3, status = $4, municipality = $5, topics = $6, \
-                 search = $7, updated_at = $8, via = $9, fetched_at = $10, modified = $10 WHERE id = $1",
+                 search = $7, updated_at = $8, via = $9, fetched_at = $10, modified = $10, closes_at = $11 WHERE id = $1",
             )
             .bind(&r.id)
             .bind(doc)
@@ -326,6 +335,7 @@ async fn change(
             .bind(r.updated_at.map(secs))
             .bind(&via.via)
             .bind(now)
+            .bind(r.closes_at.map(secs))
             .execute(&mut **tx)
             .await?;
             Ok(Applied::Updated)
@@ -354,11 +364,11 @@ async fn insert_many(
         return Ok(());
     }
     let values: Vec<String> = (0..rows.len())
-        .map(|i| format!("({}, 0, {})", list(backend, i * 15 + 1, 5), list(backend, i * 15 + 6, 10)))
+        .map(|i| format!("({}, 0, {})", list(backend, i * 16 + 1, 5), list(backend, i * 16 + 6, 11)))
         .collect();
     let sql = format!(
         "INSERT INTO data_records (id, kind, source, external_id, doc, deleted, process, status, municipality, \
-         topics, search, updated_at, via, fetched_at, created, modified) VALUES {}",
+         topics, search, updated_at, via, fetched_at, created, modified, closes_at) VALUES {}",
         values.join(", ")
     );
     let now = secs(via.fetched_at);
@@ -379,7 +389,8 @@ async fn insert_many(
             .bind(&via.via)
             .bind(now)
             .bind(now)
-            .bind(now);
+            .bind(now)
+            .bind(r.closes_at.map(secs));
     }
     q.execute(&mut **tx).await.map_err(unique_as_conflict)?;
     Ok(())

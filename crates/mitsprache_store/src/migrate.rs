@@ -47,6 +47,11 @@ pub const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0008_conformance.sql"),
         include_str!("../migrations/postgres/0008_conformance.sql"),
     ),
+    (
+        "0009_closes_at",
+        include_str!("../migrations/sqlite/0009_closes_at.sql"),
+        include_str!("../migrations/postgres/0009_closes_at.sql"),
+    ),
 ];
 
 /// FNV-1a: enough to notice an edited file; not a security boundary.

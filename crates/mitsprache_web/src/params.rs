@@ -205,5 +205,6 @@ pub fn data_query(
         modified_since,
         page: number(pairs, "page", 1, MAX_PAGE)?.unwrap_or(1) as u64,
         per_page: number(pairs, "per_page", 1, 100)?.unwrap_or(20) as u64,
+        closing_first: false,
     })
 }

@@ -82,11 +82,23 @@ pub async fn the_portal_lists_the_processes_of_every_tool(app: TestApp) {
         let mut p = process(&format!("Verfahren {id}"));
         p["status"] = serde_json::json!(status);
         p["municipality"] = serde_json::json!(municipality);
+        match id {
+            "rad" => p["phases"][0]["end"] = serde_json::json!("2026-09-30T23:59:59+02:00"),
+            "park" => p["phases"][0]["end"] = serde_json::json!("2026-07-15T23:59:59+02:00"),
+            "bonn" => p["phases"] = serde_json::json!([]),
+            _ => {}
+        }
         assert_eq!(push(&app, &token, &format!("/api/v1/data/processes/{id}"), &p).await.status(), 201);
+        app.clock.advance(time::Duration::seconds(1)); // so that "latest change" has an order
     }
     let (status, all) = app.get_html("/beteiligung", "de").await;
     assert_eq!(status, 200);
     assert!(all.contains("3 Verfahren") && !all.contains("Verfahren alt"), "open and upcoming by default");
+    // Closing soonest first, a process without a closing date last; or the latest change first.
+    let at = |html: &str, id: &str| html.find(&format!(">Verfahren {id}<")).unwrap_or(usize::MAX);
+    assert!(at(&all, "park") < at(&all, "rad") && at(&all, "rad") < at(&all, "bonn"), "{all}");
+    let (_, changed) = app.get_html("/beteiligung?sort=aenderung", "de").await;
+    assert!(at(&changed, "bonn") < at(&changed, "park"), "{changed}");
     assert!(all.contains("href=\"https://decidim.example/processes/rad\"") && all.contains(&source));
     let (_, koeln) = app.get_html("/beteiligung?municipality=05315000&status=open", "de").await;
     assert!(koeln.contains("1 Verfahren") && koeln.contains("Verfahren rad"), "{koeln}");
@@ -107,7 +119,7 @@ pub async fn the_portal_lists_the_processes_of_every_tool(app: TestApp) {
     assert!(all.contains(&format!("href=\"/beteiligung/{id}\"")), "the list links the process's page");
     let (status, page) = app.get_html(&format!("/beteiligung/{id}"), "de").await;
     assert_eq!(status, 200);
-    assert!(page.contains("Ideen sammeln</span>: 01.05.2026 – 30.06.2026"), "{page}");
+    assert!(page.contains("Ideen sammeln</span>: 01.05.2026 – 30.09.2026"), "{page}");
     assert!(page.contains("<dd>1</dd>") && page.contains("Mehr Bügel am Bahnhof</span> (03.05.2026)"), "{page}");
     assert!(page.contains("href=\"https://decidim.example/processes/rad\">Mitmachen"), "{page}");
     assert_eq!(app.get_html("/beteiligung/gibt-es-nicht", "de").await.0, 404);

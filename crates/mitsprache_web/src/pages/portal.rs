@@ -43,6 +43,7 @@ pub struct PortalPage {
     pub topic: String,
     pub tool: String,
     pub q: String,
+    pub sort: String,
     pub tools: Vec<String>,
     pub previous: Option<String>,
     pub next: Option<String>,
@@ -68,6 +69,8 @@ pub async fn list(State(state): State<AppState>, lang: Lang, RawQuery(raw): RawQ
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_owned()).unwrap_or_default();
     let (status, municipality, topic, tool, q) =
         (get("status"), get("municipality"), get("topic"), get("tool"), get("q"));
+    // Closing soonest first, unless the person asks for the latest change.
+    let sort = if get("sort") == "aenderung" { "aenderung".to_owned() } else { "ende".to_owned() };
     let page: u64 = get("page").parse().unwrap_or(1).clamp(1, 10_000);
     let mut problem = None;
     let statuses = match status.as_str() {
@@ -97,6 +100,7 @@ pub async fn list(State(state): State<AppState>, lang: Lang, RawQuery(raw): RawQ
         modified_since: None,
         page,
         per_page: PER_PAGE,
+        closing_first: sort == "ende",
     };
     let (total, records) = state.hub().data_list(Kind::Process, &filter).await?;
     let locale = lang.locale;
@@ -146,6 +150,7 @@ pub async fn list(State(state): State<AppState>, lang: Lang, RawQuery(raw): RawQ
         topic,
         tool,
         q,
+        sort,
         tools,
         previous: (page > 1).then(|| link(page - 1)),
         next: (page < pages).then(|| link(page + 1)),
@@ -235,6 +240,7 @@ pub async fn process(
         modified_since: None,
         page: 1,
         per_page,
+        closing_first: false,
     };
     let entries = |records: &[mitsprache_hub::data::StoredRecord], time: &str| -> Vec<EntryView> {
         records
