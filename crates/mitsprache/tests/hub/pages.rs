@@ -99,7 +99,10 @@ pub async fn the_portal_lists_the_processes_of_every_tool(app: TestApp) {
     assert!(at(&all, "park") < at(&all, "rad") && at(&all, "rad") < at(&all, "bonn"), "{all}");
     let (_, changed) = app.get_html("/beteiligung?sort=aenderung", "de").await;
     assert!(at(&changed, "bonn") < at(&changed, "park"), "{changed}");
-    assert!(all.contains("href=\"https://decidim.example/processes/rad\"") && all.contains(&source));
+    assert!(all.contains("href=\"https://decidim.example/processes/rad\""));
+    // The pushing tool by its client's name, and as a choice of the tool filter.
+    assert!(all.contains("Werkzeug: Decidim Musterstadt"), "{all}");
+    assert!(all.contains(&format!("<option value=\"{source}\">Decidim Musterstadt</option>")), "{all}");
     let (_, koeln) = app.get_html("/beteiligung?municipality=05315000&status=open", "de").await;
     assert!(koeln.contains("1 Verfahren") && koeln.contains("Verfahren rad"), "{koeln}");
     let (_, closed) = app.get_html("/beteiligung?status=closed&lang=en", "de").await;
@@ -121,6 +124,7 @@ pub async fn the_portal_lists_the_processes_of_every_tool(app: TestApp) {
     assert_eq!(status, 200);
     assert!(page.contains("Ideen sammeln</span>: 01.05.2026 – 30.09.2026"), "{page}");
     assert!(page.contains("<dd>1</dd>") && page.contains("Mehr Bügel am Bahnhof</span> (03.05.2026)"), "{page}");
+    assert!(page.contains("<dd>Decidim Musterstadt</dd>"), "{page}");
     assert!(page.contains("href=\"https://decidim.example/processes/rad\">Mitmachen"), "{page}");
     assert_eq!(app.get_html("/beteiligung/gibt-es-nicht", "de").await.0, 404);
 }

@@ -348,6 +348,20 @@ impl Hub {
         Ok(())
     }
 
+    /// Every source of data, pulled or pushing, as (the `source` of its records, a name for
+    /// people): a pulled source by its name, a pushing tool by its client's name.
+    pub async fn data_sources(&self) -> Result<Vec<(String, String)>> {
+        let mut out: Vec<(String, String)> =
+            self.store().sources().all().await?.into_iter().map(|s| (s.name.clone(), s.name)).collect();
+        for c in self.clients().await? {
+            if c.scopes.iter().any(|s| s == mitsprache_oidc::DATA_WRITE) {
+                out.push((c.id, c.name));
+            }
+        }
+        out.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+        Ok(out)
+    }
+
     /// Every source with its latest sync.
     pub async fn sources(&self) -> Result<Vec<(SourceRecord, Option<SyncRecord>)>> {
         let mut out = Vec::new();

@@ -44,7 +44,8 @@ pub struct PortalPage {
     pub tool: String,
     pub q: String,
     pub sort: String,
-    pub tools: Vec<String>,
+    /// (source, name) of every tool with data.
+    pub tools: Vec<(String, String)>,
     pub previous: Option<String>,
     pub next: Option<String>,
     pub page: u64,
@@ -103,6 +104,10 @@ pub async fn list(State(state): State<AppState>, lang: Lang, RawQuery(raw): RawQ
         closing_first: sort == "ende",
     };
     let (total, records) = state.hub().data_list(Kind::Process, &filter).await?;
+    let sources = state.hub().data_sources().await?;
+    let label = |source: &str| {
+        sources.iter().find(|(s, _)| s == source).map(|(_, name)| name.clone()).unwrap_or_else(|| source.to_owned())
+    };
     let locale = lang.locale;
     let items = records
         .iter()
@@ -126,7 +131,7 @@ pub async fn list(State(state): State<AppState>, lang: Lang, RawQuery(raw): RawQ
                 title_lang,
                 summary: summary.chars().take(300).collect(),
                 status: doc.get("status").and_then(Value::as_str).unwrap_or_default().to_owned(),
-                source: r.source.clone(),
+                source: label(&r.source),
                 municipality: doc.get("municipality").and_then(Value::as_str).unwrap_or_default().to_owned(),
                 ends,
                 url: doc.get("url").and_then(Value::as_str).unwrap_or_default().to_owned(),
@@ -139,7 +144,7 @@ pub async fn list(State(state): State<AppState>, lang: Lang, RawQuery(raw): RawQ
         keep.push(("page".into(), p.to_string()));
         crate::pages::view::url("/beteiligung", &keep)
     };
-    let tools = state.hub().sources().await?.into_iter().map(|(s, _)| s.name).collect();
+    let tools = sources.clone();
     let ctx = Ctx::new(&lang, "/beteiligung", raw.as_deref());
     let page_view = PortalPage {
         ctx,
@@ -274,7 +279,13 @@ pub async fn process(
         title_lang,
         description,
         status: doc.get("status").and_then(Value::as_str).unwrap_or_default().to_owned(),
-        source: record.source.clone(),
+        source: hub
+            .data_sources()
+            .await?
+            .into_iter()
+            .find(|(s, _)| *s == record.source)
+            .map(|(_, name)| name)
+            .unwrap_or_else(|| record.source.clone()),
         municipality: doc.get("municipality").and_then(Value::as_str).unwrap_or_default().to_owned(),
         topics,
         url: doc.get("url").and_then(Value::as_str).unwrap_or_default().to_owned(),
