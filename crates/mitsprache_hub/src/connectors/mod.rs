@@ -358,7 +358,7 @@ impl Hub {
                 out.push((c.id, c.name));
             }
         }
-        out.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+        out.sort_by_key(|(_, name)| name.to_lowercase());
         Ok(out)
     }
 
