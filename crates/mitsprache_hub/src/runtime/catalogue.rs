@@ -34,13 +34,20 @@ impl CatalogueSnapshot {
     }
 
     /// Rebuilds the snapshot when the stored revision differs from the one served.
+    ///
+    /// Refreshes run concurrently (after every write, and on a timer): a slower one that read
+    /// an older revision must not replace the newer snapshot a faster one stored, or a write
+    /// that was answered would vanish from reads until the next change.
     pub async fn refresh(&self, store: &Store) -> Result<bool, StoreError> {
         let stored = store.catalogue().revision().await?;
         if stored == self.current.load().catalogue.revision {
             return Ok(false);
         }
-        self.current.store(Arc::new(Snapshot::of(read(store).await?)));
-        Ok(true)
+        let fresh = Arc::new(Snapshot::of(read(store).await?));
+        let previous = self.current.rcu(|current| {
+            if fresh.catalogue.revision > current.catalogue.revision { fresh.clone() } else { current.clone() }
+        });
+        Ok(fresh.catalogue.revision > previous.catalogue.revision)
     }
 }
 
