@@ -37,7 +37,6 @@ the order of a connection (CONSUL gives no ORDER BY; this server lists by id).
 import base64
 import json
 import re
-import time
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -326,7 +325,7 @@ def at(s):
 
 
 def scenario(binary, database, hub, suffix):
-    from run import SLOW, check, cli, records  # here, not at the top: run.py may import this module
+    from run import broken_sync, check, cli, first_sync, records  # here, not at the top: run.py may import this module
 
     tool = Consul()
     tool.seed()
@@ -336,13 +335,7 @@ def scenario(binary, database, hub, suffix):
                            "--municipality", "05315000", "--interval", "60").stdout)
     check(added["name"] == name and added["credentials"] is False, added)
 
-    tool.control.fail_next = [429]
-    tool.control.hang_next = [3]  # and the next request gets no answer within the timeout
-    started = time.monotonic()
-    out = cli(binary, database, "sync", name, env=SLOW).stdout
-    check(time.monotonic() - started >= 1.0, "the sync did not wait for Retry-After")
-    check(tool.control.refused == 1, "the refusal was not met")
-    check(tool.control.hung == 1, "no request was kept waiting")
+    out = first_sync(binary, database, name, tool)
     check("1 rejected" in out and "proposal-142" in out, out)
     # 3 pages of proposals (25, 25, 10) and 2 of comments (25, 9), the refused request and the one
     # without an answer.
@@ -392,13 +385,7 @@ def scenario(binary, database, hub, suffix):
     check(since["proposal-102"]["deleted"] is True and since["comment-503"]["deleted"] is True, "no tombstones")
 
     tool.by_id(tool.proposals, "103")["title"] = "Darf nicht ankommen"
-    tool.control.requests = 0
-    tool.control.break_after = 2  # the third page of proposals answers 500
-    failed = cli(binary, database, "sync", name, ok=False)
-    check(failed.returncode != 0 and "nothing was changed" in failed.stderr, failed.stderr)
+    broken_sync(binary, database, name, tool, 2)  # the third page of proposals answers 500
     check(not any(c.get("title") == {"de": "Darf nicht ankommen"} for c in records(hub, "contributions", name)), "half a sync was written")
-    tool.control.break_after = None
-    listed = cli(binary, database, "source", "list").stdout
-    check(name in listed and "failed" in listed, listed)
     server.shutdown()
     return "GraphQL over CONSUL's schema, 3+2 pages of 25, retired, replies by ancestry, Debate comments skipped, hidden = tombstone"

@@ -39,7 +39,6 @@ from the stringified fetches). The host names are fixed (`beteiligung.example`):
 """
 
 import json
-import time
 from datetime import datetime, timedelta, timezone
 
 from servers import Control, serve
@@ -172,7 +171,7 @@ class Dipas:
 
 
 def scenario(binary, database, hub, suffix):
-    from run import SLOW, check, cli, records  # here, not at the top: run.py may import this module
+    from run import broken_sync, check, cli, first_sync, records  # here, not at the top: run.py may import this module
 
     tool = Dipas()
     tool.seed()
@@ -183,13 +182,7 @@ def scenario(binary, database, hub, suffix):
                            "--municipality", "02000000", "--interval", "60").stdout)
     check(added["name"] == name and added["credentials"] is False, added)
 
-    tool.control.fail_next = [429]
-    tool.control.hang_next = [3]  # and the next request gets no answer within the timeout
-    started = time.monotonic()
-    out = cli(binary, database, "sync", name, env=SLOW).stdout
-    check(time.monotonic() - started >= 1.0, "the sync did not wait for Retry-After")
-    check(tool.control.refused == 1, "the refusal was not met")
-    check(tool.control.hung == 1, "no request was kept waiting")
+    out = first_sync(binary, database, name, tool)
     check("1 rejected" in out and "5017" in out, out)
     check(tool.control.requests == 5, f"{tool.control.requests} requests")  # projects, 2 contribution lists, the refusal, the hang
     processes = {p["external_id"]: p for p in records(hub, "processes", name)}
@@ -229,14 +222,8 @@ def scenario(binary, database, hub, suffix):
     check(since["5005"]["deleted"] is True, "no tombstone for the unpublished contribution")
 
     tool.contribution(5006)["title"] = "Darf nicht ankommen"
-    tool.control.requests = 0
-    tool.control.break_after = 2  # the second project's contributions answer 500
-    failed = cli(binary, database, "sync", name, ok=False)
-    check(failed.returncode != 0 and "nothing was changed" in failed.stderr, failed.stderr)
+    broken_sync(binary, database, name, tool, 2)  # the second project's contributions answer 500
     check(not any(c.get("title") == {"de": "Darf nicht ankommen"} for c in records(hub, "contributions", name)), "half a sync was written")
-    tool.control.break_after = None
-    listed = cli(binary, database, "source", "list").stdout
-    check(name in listed and "failed" in listed, listed)
     server.shutdown()
     return "PDS GeoJSON of 2 projects, topics keyed by term id, string votes, unlocated = project area, unpublished = tombstone"
 

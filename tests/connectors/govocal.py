@@ -59,7 +59,7 @@ from urllib.parse import parse_qs
 
 import requests
 
-from run import SLOW, check, cli, records
+from run import broken_sync, check, cli, first_sync, records
 from servers import Control, serve
 
 NS = uuid.UUID("6f1d2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b")
@@ -396,13 +396,7 @@ def scenario(binary, database, hub, suffix):
     check(added["name"] == name and added["credentials"] is True, added)
 
     # First sync: a full walk; the first request (the authentication) is refused with Retry-After: 1.
-    tool.control.fail_next = [429]
-    tool.control.hang_next = [3]  # and the next request gets no answer within the timeout
-    started = time.monotonic()
-    out = cli(binary, database, "sync", name, env=SLOW).stdout
-    check(time.monotonic() - started >= 1.0, "the sync did not wait for Retry-After")
-    check(tool.control.refused == 1, "the refusal was not met")
-    check(tool.control.hung == 1, "no request was kept waiting")
+    out = first_sync(binary, database, name, tool)
     check("1 rejected" in out, out)  # idea 130, an idea without title and text; the draft is not counted
     first_requests = tool.control.requests
     processes = records(hub, "processes", name)
@@ -493,14 +487,8 @@ def scenario(binary, database, hub, suffix):
 
     # A walk that breaks half-way changes nothing.
     tool.edit(4, "Darf nicht ankommen", datetime.now(timezone.utc))
-    tool.control.requests = 0
-    tool.control.break_after = max(2, incremental_requests // 2)
-    failed = cli(binary, database, "sync", name, ok=False)
-    check(failed.returncode != 0 and "nothing was changed" in failed.stderr, failed.stderr)
+    broken_sync(binary, database, name, tool, max(2, incremental_requests // 2))
     titles = [c.get("title") for c in records(hub, "contributions", name)]
     check({"de": "Darf nicht ankommen"} not in titles, "half a sync was written")
-    tool.control.break_after = None
-    listed = cli(binary, database, "source", "list").stdout
-    check(name in listed and "failed" in listed, listed)
     server.shutdown()
     return f"{first_requests} requests a full walk, {incremental_requests} an incremental one; webhook sync, tombstones, refusal, break"

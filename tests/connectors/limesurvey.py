@@ -39,7 +39,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from run import SLOW, check, cli, records
+from run import broken_sync, check, cli, first_sync, records
 from servers import Control, serve
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -205,13 +205,7 @@ def scenario(binary, database, hub, suffix):
         os.unlink(f.name)
     check(added["name"] == name and added["credentials"] is True, added)
 
-    tool.control.fail_next = [429]  # LimeSurvey itself does not, a proxy in front of it may
-    tool.control.hang_next = [3]  # and the next request gets no answer within the timeout
-    started = time.monotonic()
-    out = cli(binary, database, "sync", name, env=SLOW).stdout
-    check(time.monotonic() - started >= 1.0, "the sync did not wait for Retry-After")
-    check(tool.control.refused == 1, "the refusal was not met")
-    check(tool.control.hung == 1, "no request was kept waiting")
+    out = first_sync(binary, database, name, tool)
     check("0 rejected" in out or "rejected" not in out, out)
     check("get_summary" in tool.calls and tool.calls[-1] == "release_session_key", f"calls: {tool.calls}")
     processes = records(hub, "processes", name)
@@ -248,14 +242,8 @@ def scenario(binary, database, hub, suffix):
     # The last survey deleted too would make list_surveys answer {"status": "No surveys found"}; a walk
     # that breaks half-way (here at the first get_summary) changes nothing.
     tool.survey(739184)["title"] = "Darf nicht ankommen"
-    tool.control.requests = 0
-    tool.control.break_after = max(2, third_requests // 2)
-    failed = cli(binary, database, "sync", name, ok=False)
-    check(failed.returncode != 0 and "nothing was changed" in failed.stderr, failed.stderr)
+    broken_sync(binary, database, name, tool, max(2, third_requests // 2))
     expired = next(p for p in records(hub, "processes", name) if p["external_id"] == "739184")
     check(expired["title"] == {"de": "Haushaltsbefragung 2025"}, "half a sync was written")
-    tool.control.break_after = None
-    listed = cli(binary, database, "source", "list").stdout
-    check(name in listed and "failed" in listed, listed)
     server.shutdown()
     return f"{third_requests} JSON-RPC calls a walk; string and integer counts, deletion, refusal, break"

@@ -88,12 +88,11 @@ attributes, rate limits.
 import html
 import json
 import random
-import time
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from run import SLOW, check, cli, records
+from run import broken_sync, check, cli, first_sync, records
 from servers import Control, serve
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -329,13 +328,7 @@ def scenario(binary, database, hub, suffix):
                            "--municipality", "05315000", "--interval", "60").stdout)
     check(added["name"] == name and added["credentials"] is False, added)
 
-    tool.control.fail_next = [429]
-    tool.control.hang_next = [3]  # and the next request gets no answer within the timeout
-    started = time.monotonic()
-    out = cli(binary, database, "sync", name, env=SLOW).stdout
-    check(time.monotonic() - started >= 1.0, "the sync did not wait for Retry-After")
-    check(tool.control.refused == 1, "the refusal was not met")
-    check(tool.control.hung == 1, "no request was kept waiting")
+    out = first_sync(binary, database, name, tool)
     check("1 rejected" in out and "907" in out, out)  # idea 907 has no name, and the list has no text
     processes = records(hub, "processes", name)
     contributions = records(hub, "contributions", name)
@@ -371,14 +364,8 @@ def scenario(binary, database, hub, suffix):
     check(next(c for c in since if c["external_id"] == "903")["deleted"] is True, "no tombstone for the deleted idea")
 
     tool.idea(904)["name"], tool.idea(904)["modified"] = "Darf nicht ankommen", datetime.now(timezone.utc)
-    tool.control.requests = 0
-    tool.control.break_after = max(2, third_requests // 2)
-    failed = cli(binary, database, "sync", name, ok=False)
-    check(failed.returncode != 0 and "nothing was changed" in failed.stderr, failed.stderr)
+    broken_sync(binary, database, name, tool, max(2, third_requests // 2))
     titles = [c.get("title") for c in records(hub, "contributions", name)]
     check({"de": "Darf nicht ankommen"} not in titles, "half a sync was written")
-    tool.control.break_after = None
-    listed = cli(binary, database, "source", "list").stdout
-    check(name in listed and "failed" in listed, listed)
     server.shutdown()
     return f"{third_requests} requests a walk (project and module pages scraped for module ids); deletion, refusal, break"

@@ -27,7 +27,6 @@ this server writes GeoJSON's longitude first).
 
 import json
 import math
-import time
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -217,7 +216,7 @@ def at(s):
 
 
 def scenario(binary, database, hub, suffix):
-    from run import SLOW, check, cli, records  # here, not at the top: run.py may import this module
+    from run import broken_sync, check, cli, first_sync, records  # here, not at the top: run.py may import this module
 
     tool = OParl()
     tool.seed()
@@ -228,13 +227,7 @@ def scenario(binary, database, hub, suffix):
                            "--interval", "60").stdout)
     check(added["name"] == name and added["credentials"] is False, added)
 
-    tool.control.fail_next = [429]
-    tool.control.hang_next = [3]  # and the next request gets no answer within the timeout
-    started = time.monotonic()
-    out = cli(binary, database, "sync", name, env=SLOW).stdout
-    check(time.monotonic() - started >= 1.0, "the sync did not wait for Retry-After")
-    check(tool.control.refused == 1, "the refusal was not met")
-    check(tool.control.hung == 1, "no request was kept waiting")
+    out = first_sync(binary, database, name, tool)
     check("1 rejected" in out and f"{base}/meeting/23" in out, out)
     meetings = [q for p, q in tool.log if p == "body/1/meetings"]
     check(len(meetings) == 3 and not any("modified_since" in q for q in meetings), meetings)  # a full walk: 20, 20, 5
@@ -286,13 +279,7 @@ def scenario(binary, database, hub, suffix):
     check(since[f"{base}/meeting/3"]["deleted"] is True, "no tombstone for the deleted meeting")
 
     tool.objects["meeting/4"].update(name="Darf nicht ankommen", modified=now())
-    tool.control.requests = 0
-    tool.control.break_after = 2  # System and body list answer, the meetings 500
-    failed = cli(binary, database, "sync", name, ok=False)
-    check(failed.returncode != 0 and "nothing was changed" in failed.stderr, failed.stderr)
+    broken_sync(binary, database, name, tool, 2)  # System and body list answer, the meetings 500
     check(not any(e["title"] == {"de": "Darf nicht ankommen"} for e in records(hub, "events", name)), "half a sync was written")
-    tool.control.break_after = None
-    listed = cli(binary, database, "source", "list").stdout
-    check(name in listed and "failed" in listed, listed)
     server.shutdown()
     return "System → bodies → meetings and papers in pages of 20, modified_since after the first sync, deleted: true = tombstone"

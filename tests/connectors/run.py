@@ -32,6 +32,31 @@ def cli(binary, database, *args, ok=True, env=None):
 SLOW = {"MITSPRACHE_SOURCES__REQUEST_TIMEOUT_SECONDS": "1"}
 
 
+def first_sync(binary, database, name, tool):
+    """The first sync of a source: its first request is refused (429, Retry-After: 1), the next
+    one gets no answer within the timeout (1 s here); the sync waits, tries again and completes."""
+    tool.control.fail_next = [429]
+    tool.control.hang_next = [3]
+    started = time.monotonic()
+    out = cli(binary, database, "sync", name, env=SLOW).stdout
+    check(time.monotonic() - started >= 1.0, "the sync did not wait for Retry-After")
+    check(tool.control.refused == 1, "the refusal was not met")
+    check(tool.control.hung == 1, "no request was kept waiting")
+    return out
+
+
+def broken_sync(binary, database, name, tool, break_after):
+    """A sync whose source answers 500 after `break_after` requests: it fails, says that nothing
+    was changed, and the source list shows the failure. The caller checks the records."""
+    tool.control.requests = 0
+    tool.control.break_after = break_after
+    failed = cli(binary, database, "sync", name, ok=False)
+    check(failed.returncode != 0 and "nothing was changed" in failed.stderr, failed.stderr)
+    tool.control.break_after = None
+    listed = cli(binary, database, "source", "list").stdout
+    check(name in listed and "failed" in listed, listed)
+
+
 def records(hub, kind, source, **params):
     out, page = [], 1
     while True:
@@ -58,13 +83,7 @@ def decidim(binary, database, hub, suffix):
                            "--municipality", "05315000", "--interval", "60").stdout)
     check(added["name"] == name and added["credentials"] is False, added)
 
-    tool.control.fail_next = [429]  # the first request is refused with Retry-After: 1
-    tool.control.hang_next = [3]  # and the next request gets no answer within the timeout
-    started = time.monotonic()
-    out = cli(binary, database, "sync", name, env=SLOW).stdout
-    check(time.monotonic() - started >= 1.0, "the sync did not wait for Retry-After")
-    check(tool.control.refused == 1, "the refusal was not met")
-    check(tool.control.hung == 1, "no request was kept waiting")
+    out = first_sync(binary, database, name, tool)
     check("1 rejected" in out and "rejected 1077" in out, out)
     processes = records(hub, "processes", name)
     contributions = records(hub, "contributions", name)
@@ -100,15 +119,8 @@ def decidim(binary, database, hub, suffix):
     # A walk that breaks half-way changes nothing.
     tool.proposals["11"][2]["title"] = translated_de("Darf nicht ankommen")
     tool.proposals["11"][2]["updatedAt"] = "2026-04-01T12:00:00+01:00"
-    tool.control.requests = 0
-    tool.control.break_after = 2
-    failed = cli(binary, database, "sync", name, ok=False)
-    check(failed.returncode != 0 and "nothing was changed" in failed.stderr, failed.stderr)
+    broken_sync(binary, database, name, tool, 2)
     check(not any(c["title"] == {"de": "Darf nicht ankommen"} for c in records(hub, "contributions", name)), "half a sync was written")
-    tool.control.break_after = None
-
-    listed = cli(binary, database, "source", "list").stdout
-    check(name in listed and "failed" in listed, listed)
     server.shutdown()
     return requests_first
 

@@ -14,8 +14,9 @@ use utoipa::ToSchema;
 
 /// How far back the refusals are counted.
 pub const WINDOW_DAYS: i64 = 30;
-/// The fill of fields is measured on this many of a type's latest records.
-pub const SAMPLE: i64 = 10_000;
+/// The fill of fields is measured on this many of a type's latest records: enough for a share
+/// in whole percent, cheap enough for a public page.
+pub const SAMPLE: i64 = 1_000;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ConformanceReport {
@@ -50,7 +51,7 @@ pub struct TypeFill {
     pub kind: String,
     /// Live records of this type.
     pub records: i64,
-    /// How many of them the fill was measured on (the latest, at most 10,000).
+    /// How many of them the fill was measured on (the latest, at most 1,000).
     pub measured: i64,
     pub fields: Vec<FieldFill>,
 }
@@ -149,7 +150,13 @@ impl Hub {
             }),
             None => None,
         };
-        let kept = store.conformance().kept(source).await?;
+        let mut kept = Vec::new();
+        for kind in Kind::ALL {
+            let (records, last) = store.conformance().kept(source, kind.as_str()).await?;
+            if records > 0 || last.is_some() {
+                kept.push((kind, records, last));
+            }
+        }
         let rejected: Vec<ReasonCount> = store
             .conformance()
             .counts(source, self.now() - Duration::days(WINDOW_DAYS))
@@ -169,11 +176,7 @@ impl Hub {
         }
         let base = format!("{}/standard/v1", self.config().issuer);
         let mut types = Vec::new();
-        for kind in Kind::ALL {
-            let records = kept.iter().find(|(k, ..)| k == kind.as_str()).map(|(_, n, _)| *n).unwrap_or(0);
-            if records == 0 {
-                continue;
-            }
+        for &(kind, records, _) in kept.iter().filter(|(_, records, _)| *records > 0) {
             let schema = mitsprache_standard::json_schema(kind, &base);
             let names: Vec<String> = schema
                 .get("properties")

@@ -129,25 +129,20 @@ impl<'a> Conformance<'a> {
             .collect()
     }
 
-    /// Per record type: the live records and when the source last wrote one.
-    pub async fn kept(&self, source: &str) -> Result<Vec<(String, i64, Option<OffsetDateTime>)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT kind, CAST(SUM(CASE WHEN deleted = 0 THEN 1 ELSE 0 END) AS BIGINT) AS live, MAX(fetched_at) AS last \
-             FROM data_records WHERE source = $1 GROUP BY kind ORDER BY kind",
+    /// The live records of a source and type, and when the source last wrote (or deleted) one.
+    /// Asked per type, so that the unique key (kind, source, external id) finds the rows: the
+    /// report is public, and a name that matches nothing must not scan every record.
+    pub async fn kept(&self, source: &str, kind: &str) -> Result<(i64, Option<OffsetDateTime>), StoreError> {
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(CASE WHEN deleted = 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS live, \
+             MAX(fetched_at) AS last FROM data_records WHERE kind = $1 AND source = $2",
         )
+        .bind(kind)
         .bind(source)
-        .fetch_all(self.store.pool())
+        .fetch_one(self.store.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                let last: Option<i64> = r.try_get("last")?;
-                Ok((
-                    r.try_get("kind")?,
-                    r.try_get("live")?,
-                    last.and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok()),
-                ))
-            })
-            .collect()
+        let last: Option<i64> = row.try_get("last")?;
+        Ok((row.try_get("live")?, last.and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())))
     }
 
     /// The documents of the latest `limit` live records of a source and type.

@@ -12,7 +12,7 @@
 //! the full hour for privacy. Every sync walks everything (25 a page, the schema's maximum, one
 //! collection a query) and deletes what is gone (hidden items vanish from the API).
 
-use super::{Client, Walk, datetime, graphql, plain, text};
+use super::{Client, Walk, datetime, graphql, id_of, plain, text};
 use mitsprache_standard::Kind;
 use mitsprache_store::SourceRecord;
 use serde_json::{Value, json};
@@ -80,15 +80,6 @@ async fn nodes(client: &mut Client<'_>, api: &str, query: &str, root: &str) -> R
         }
     }
     Err(format!("{root}: more than {MAX_PAGES} pages"))
-}
-
-/// CONSUL ids are `ID` strings, `commentableId` an `Int`.
-fn id_of(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
 }
 
 fn time_of(n: &Value, key: &str) -> Option<String> {

@@ -11,7 +11,7 @@
 //! PDS has no paging, no filter by time and no time of change: every sync takes everything and
 //! deletes what is gone (unpublished nodes vanish).
 
-use super::{Client, Walk, datetime, plain, text};
+use super::{Client, Walk, day_or_time, id_of, plain, text};
 use crate::ports::HttpRequest;
 use mitsprache_standard::Kind;
 use mitsprache_store::SourceRecord;
@@ -56,19 +56,9 @@ async fn features(client: &mut Client<'_>, url: String) -> Result<Vec<Value>, St
     Ok(features.clone())
 }
 
-/// PDS ids are numbers for contributions and strings for projects.
-fn id_of(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
 /// A PDS time, or a bare date at its start.
 fn moment(v: Option<&Value>) -> Option<String> {
-    let s = v?.as_str()?;
-    datetime(s).or_else(|| (s.len() == 10).then(|| datetime(&format!("{s}T00:00:00Z"))).flatten())
+    day_or_time(v?.as_str()?, false)
 }
 
 pub(super) async fn walk(client: &mut Client<'_>, source: &SourceRecord, now: OffsetDateTime) -> Result<Walk, String> {

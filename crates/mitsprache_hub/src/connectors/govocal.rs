@@ -15,7 +15,7 @@
 //! comments along without a deletion entry). A webhook
 //! (`X-GoVocal-Signature`) brings the next sync forward.
 
-use super::{Client, Walk, datetime, plain};
+use super::{Client, Walk, datetime, day_or_time, plain};
 use crate::ports::HttpRequest;
 use mitsprache_standard::Kind;
 use mitsprache_store::SourceRecord;
@@ -248,11 +248,7 @@ fn time_of(v: &Value, key: &str) -> Option<String> {
 
 /// A phase's day (`2025-05-01`) or time, at the start or the end of that day.
 fn day(v: &Value, key: &str, end: bool) -> Option<String> {
-    let s = v.get(key)?.as_str()?;
-    if s.len() == 10 {
-        return datetime(&format!("{s}T{}Z", if end { "23:59:59" } else { "00:00:00" }));
-    }
-    datetime(s)
+    day_or_time(v.get(key)?.as_str()?, end)
 }
 
 fn process(p: &Value, phases: &[Value], source: &SourceRecord, now: OffsetDateTime) -> Value {

@@ -11,7 +11,7 @@
 //! RemoteControl has no filter by time: every sync lists the surveys and asks for each one's
 //! summary; a survey no longer listed is deleted.
 
-use super::{Client, Walk, datetime, text};
+use super::{Client, Walk, datetime, id_of, text};
 use crate::ports::HttpRequest;
 use mitsprache_standard::Kind;
 use mitsprache_store::SourceRecord;
@@ -84,10 +84,6 @@ fn number(v: Option<&Value>) -> Option<u64> {
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
-}
-
-fn id_of(v: Option<&Value>) -> Option<String> {
-    number(v).map(|n| n.to_string()).or_else(|| v?.as_str().filter(|s| !s.is_empty()).map(str::to_owned))
 }
 
 pub(super) async fn walk(client: &mut Client<'_>, source: &SourceRecord, now: OffsetDateTime) -> Result<Walk, String> {

@@ -104,10 +104,9 @@ fn unescape(s: &str) -> String {
 
 /// The module pages a project page links to.
 fn module_links(html: &str) -> Vec<&str> {
-    let mut links: Vec<&str> =
-        attributes(html, "href").into_iter().filter(|h| h.contains("/projekte/module/")).collect();
-    links.dedup();
-    links
+    // A page may link a module twice (tile and text): each is walked once.
+    let mut seen = std::collections::HashSet::new();
+    attributes(html, "href").into_iter().filter(|h| h.contains("/projekte/module/") && seen.insert(*h)).collect()
 }
 
 /// The list API a module page's widget reads, and whether it lists proposals.
@@ -244,7 +243,7 @@ mod tests {
     #[test]
     fn module_ids_come_from_the_pages() {
         let project = r#"<ul><li><a href="/projekte/module/ideensammlung/" class="module-tile">x</a></li>
-            <li><a href="/impressum/">Impressum</a></li></ul>"#;
+            <li><a href="/impressum/">Impressum</a></li><li><a href="/projekte/module/ideensammlung/">Ideen</a></li></ul>"#;
         assert_eq!(module_links(project), vec!["/projekte/module/ideensammlung/"]);
         let module = r#"<div data-mb-widget="map-ideas" data-attributes="{&quot;apiUrl&quot;: &quot;/api/modules/128/mapideas/&quot;}"></div>"#;
         assert_eq!(widget_api(module), Some(("/api/modules/128/mapideas/".to_owned(), false)));

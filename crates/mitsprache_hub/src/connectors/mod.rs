@@ -563,6 +563,23 @@ fn datetime(s: &str) -> Option<String> {
     t.format(&Rfc3339).ok()
 }
 
+/// A tool's id: a string, or a number in the tools (and versions) that write one.
+fn id_of(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// A time, or a bare day (`2025-05-01`) taken at its start or, for an end, its last second.
+fn day_or_time(s: &str, end: bool) -> Option<String> {
+    if s.len() == 10 {
+        return datetime(&format!("{s}T{}Z", if end { "23:59:59" } else { "00:00:00" }));
+    }
+    datetime(s)
+}
+
 /// Tools write HTML into texts; the standard carries plain text. Block elements become a space,
 /// inline ones (`<b>`, `<a>`) vanish without one, so "Rad<b>wege</b>?" stays one word.
 fn plain(html: &str) -> String {

@@ -14,7 +14,7 @@
 //! Open311 has no deletions: a request that leaves the windows stays as it was last seen. After
 //! the first good sync, Klarschiff's `updated_after` asks only for what changed since.
 
-use super::{Client, Walk, text};
+use super::{Client, Walk, id_of, text};
 use crate::ports::HttpRequest;
 use mitsprache_standard::Kind;
 use mitsprache_store::SourceRecord;
@@ -75,7 +75,7 @@ pub(super) async fn walk(
         .as_array()
         .ok_or("services.json is not a list")?
         .iter()
-        .filter_map(|s| Some((id_of(s.get("service_code")?)?, s.get("service_name")?.as_str()?.to_owned())))
+        .filter_map(|s| Some((id_of(s.get("service_code"))?, s.get("service_name")?.as_str()?.to_owned())))
         .collect();
 
     let mut windows: Vec<(OffsetDateTime, OffsetDateTime)> = (0..LOOKBACK_DAYS / WINDOW_DAYS)
@@ -105,7 +105,7 @@ pub(super) async fn walk(
         }
         client.counted(requests.len());
         for r in requests {
-            let Some(id) = r.get("service_request_id").and_then(id_of) else {
+            let Some(id) = id_of(r.get("service_request_id")) else {
                 walk.reject("?", "a service request without service_request_id");
                 continue;
             };
@@ -142,15 +142,6 @@ pub(super) async fn walk(
     Ok(walk)
 }
 
-/// Open311 ids and codes are strings in the spec, numbers in some servers.
-fn id_of(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
 fn number(v: Option<&Value>) -> Option<f64> {
     match v? {
         Value::Number(n) => n.as_f64(),
@@ -165,7 +156,7 @@ fn contribution(r: &Value, names: &HashMap<String, String>) -> Value {
         .get("service_name")
         .and_then(Value::as_str)
         .map(str::to_owned)
-        .or_else(|| r.get("service_code").and_then(id_of).and_then(|c| names.get(&c).cloned()));
+        .or_else(|| id_of(r.get("service_code")).and_then(|c| names.get(&c).cloned()));
     let detailed = r.pointer("/extended_attributes/detailed_status").and_then(Value::as_str);
     let status = match (detailed, r.get("status").and_then(Value::as_str)) {
         (Some("RECEIVED" | "PENDING"), _) => Some("received"),
