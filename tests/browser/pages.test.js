@@ -77,6 +77,8 @@ async function pages() {
     '/email-bestaetigen?token=ungueltig',
     '/oidc/authorize?client_id=unbekannt&redirect_uri=https%3A%2F%2Fevil.example%2F',
     '/oidc/logout',
+    '/konto/geloescht/unbekannt',
+    '/benachrichtigungen/abbestellen/unbekannt.x',
     // Conformance reports of the sources scripts/test set up (a pulled one, a pushing tool).
     ...(process.env.BROWSER_SOURCES ?? '').split(',').filter(Boolean).map((s) => `/standard/quellen/${s}`),
     ...processes.map((id) => `/beteiligung/${id}`),
@@ -118,6 +120,37 @@ test('every page has no WCAG 2.1 A/AA violations and loads nothing from other ho
       });
     }
   }
+});
+
+// WCAG 1.4.10 (reflow): at 320 CSS pixels, and at 1280 px zoomed to 400 %, no page scrolls
+// sideways. 200 % zoom of a 640 px window is the same layout width, so this covers it too.
+test('no page scrolls sideways at 320 px width', async (t) => {
+  const context = await browser.newContext({ locale: 'de', viewport: { width: 320, height: 640 } });
+  const page = await context.newPage();
+  for (const path of await pages()) {
+    await t.test(path, async () => {
+      await page.goto(HUB + path, { waitUntil: 'load' });
+      const [scroll, client] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+      assert.ok(scroll <= client, `${path} is ${scroll} px wide in a ${client} px window`);
+    });
+  }
+  await context.close();
+});
+
+test('from the start page to a process and its "Mitmachen" with the keyboard alone', async () => {
+  const context = await browser.newContext({ locale: 'de' });
+  const page = await context.newPage();
+  await page.goto(HUB + '/');
+  assert.ok(await tabTo(page, () => document.activeElement?.getAttribute('href') === '/beteiligung'), 'the way to the processes is reachable by Tab');
+  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+  assert.match(page.url(), /\/beteiligung$/);
+  assert.ok(await tabTo(page, () => /^\/beteiligung\/[^/?]+$/.test(document.activeElement?.getAttribute('href') ?? '')), 'a process is reachable by Tab');
+  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+  assert.match(page.url(), /\/beteiligung\/[^/]+$/);
+  assert.ok(await tabTo(page, () => document.activeElement?.textContent?.trim() === 'Mitmachen'), '"Mitmachen" is reachable by Tab');
+  const target = await page.evaluate(() => document.activeElement.getAttribute('href'));
+  assert.match(target, /^https?:\/\//, 'it leads into the tool');
+  await context.close();
 });
 
 test('the marketplace can be used with the keyboard alone', async () => {
@@ -195,7 +228,8 @@ test('login, consent, account and admin pages: keyboard login, no violations', {
     assert.match(page.url(), /\/oidc\/zustimmung\?anfrage=/, `after login the consent screen asks; at ${page.url()}: ${(await page.content()).match(/role="alert"[^]*?<\/div>/)?.[0]}`);
     const consent = new URL(page.url());
     await page.close();
-    for (const path of [consent.pathname + consent.search, '/konto', '/admin/clients', '/admin/konten', '/admin/quellen',
+    for (const path of [consent.pathname + consent.search, '/konto', '/meine-beteiligung', '/admin/clients', '/admin/konten',
+      '/admin/quellen', '/admin/loeschungen',
       '/redaktion', '/redaktion/vorschlaege', '/anbieter', '/anbieter/werkzeuge/polis/vorschlag?feld=costs',
       '/anbieter/werkzeuge/polis/vorschlag?feld=training', '/marktplatz/werkzeuge/polis/anfragen?feld=accessibility']) {
       await t.test(`${path.split('?')[0]} [${locale}]`, async () => {

@@ -38,6 +38,13 @@ MACHINE_CLIENT=$("$hub_bin" client add --database "$db" --name "Maschine" --gran
   --resource https://api.example/v1)
 export RP_EMAIL="openid-client@example.org" RP_PASSWORD="ein Satz als Passwort für node"
 printf '%s\n' "$RP_PASSWORD" | "$hub_bin" user add --database "$db" --email "$RP_EMAIL" >/dev/null
+# A tool that logs citizens in, pushes their contributions, and takes their deletion.
+export PARTICIPATION_PORT PARTICIPATION_CLIENT PARTICIPATION_EMAIL="beteiligung@example.org"
+PARTICIPATION_PORT=$(free_port)
+PARTICIPATION_CLIENT=$(add_client --name "Beteiligungswerkzeug" --grant authorization_code --grant refresh_token \
+  --grant client_credentials --scope data:write --backchannel-logout-uri "http://127.0.0.1:$PARTICIPATION_PORT/backchannel" \
+  --ssf-endpoint-url "http://127.0.0.1:$PARTICIPATION_PORT/events" --ssf-authorization-header "Bearer werkzeug-empfang")
+printf '%s\n' "$RP_PASSWORD" | "$hub_bin" user add --database "$db" --email "$PARTICIPATION_EMAIL" >/dev/null
 
 # Stock OmniAuth sends no PKCE: its client is the weaker kind an admin allows for it.
 omniauth_port=$(free_port)
@@ -137,6 +144,8 @@ done
 status=0
 echo "--- openid-client (npm)"
 (cd "$root/tests/oidc" && node --test openid-client.test.js) || status=1
+echo "--- Meine Beteiligung and account deletion through openid-client (npm), SET verified with jose (npm)"
+(cd "$root/tests/oidc" && node --test participation.test.js) || status=1
 echo "--- upstream login through node-oidc-provider (npm)"
 (cd "$root/tests/oidc" && node --test upstream.test.js) || status=1
 echo "--- Authlib (PyPI)"

@@ -173,6 +173,21 @@ enum ClientCommand {
         auth_method: Option<String>,
         #[arg(long, value_name = "URI")]
         backchannel_logout_uri: Option<String>,
+        /// Where the portal's "Mitmachen" starts a login at the tool (OIDC Core §4), so that a
+        /// signed-in citizen arrives signed in.
+        #[arg(long, value_name = "URI")]
+        initiate_login_uri: Option<String>,
+        /// The tool's RFC 8935 receiver for deletion events (RISC account-purged SETs).
+        #[arg(long, value_name = "URL", conflicts_with = "scim_base_url")]
+        ssf_endpoint_url: Option<String>,
+        /// The Authorization header sent with every deletion event (e.g. "Bearer …").
+        #[arg(long, value_name = "VALUE", requires = "ssf_endpoint_url")]
+        ssf_authorization_header: Option<String>,
+        /// The tool's SCIM 2.0 base URL: deletions become DELETE /Users/{id}.
+        #[arg(long, value_name = "URL")]
+        scim_base_url: Option<String>,
+        #[arg(long, value_name = "VALUE", requires = "scim_base_url")]
+        scim_authorization_header: Option<String>,
         /// The host pairwise subjects are computed for, when redirect URIs span several hosts.
         #[arg(long, value_name = "HOST", conflicts_with = "sector_identifier_uri")]
         sector: Option<String>,
@@ -299,6 +314,11 @@ pub async fn run() -> anyhow::Result<()> {
                     grants,
                     auth_method,
                     backchannel_logout_uri,
+                    initiate_login_uri,
+                    ssf_endpoint_url,
+                    ssf_authorization_header,
+                    scim_base_url,
+                    scim_authorization_header,
                     sector,
                     sector_identifier_uri,
                     first_party,
@@ -317,6 +337,13 @@ pub async fn run() -> anyhow::Result<()> {
                 grants: &grants,
                 auth_method: auth_method.as_deref(),
                 backchannel_logout_uri: backchannel_logout_uri.as_deref(),
+                initiate_login_uri,
+                deletion_receiver: mitsprache_oidc::client::deletion_receiver(
+                    ssf_endpoint_url,
+                    ssf_authorization_header,
+                    scim_base_url,
+                    scim_authorization_header,
+                )?,
                 sector: sector.as_deref(),
                 sector_identifier_uri: sector_identifier_uri.as_deref(),
                 first_party,

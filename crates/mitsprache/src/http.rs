@@ -25,6 +25,7 @@ impl Http for ReqwestHttp {
             let mut builder = match request.method {
                 Method::Get => self.client.get(&request.url),
                 Method::Post => self.client.post(&request.url),
+                Method::Delete => self.client.delete(&request.url),
             }
             .timeout(request.timeout);
             if let Some(form) = &request.form {
@@ -35,6 +36,15 @@ impl Http for ReqwestHttp {
             }
             if let Some((id, secret)) = &request.basic_auth {
                 builder = builder.basic_auth(id, Some(secret));
+            }
+            if let Some((content_type, body)) = &request.body {
+                builder = builder.header(reqwest::header::CONTENT_TYPE, content_type).body(body.clone());
+            }
+            if let Some(value) = &request.authorization {
+                builder = builder.header(reqwest::header::AUTHORIZATION, value);
+            }
+            if let Some(accept) = &request.accept {
+                builder = builder.header(reqwest::header::ACCEPT, accept);
             }
             if let Some(token) = &request.bearer {
                 builder = builder.bearer_auth(token);

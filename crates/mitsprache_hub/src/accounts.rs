@@ -82,6 +82,27 @@ pub struct Export {
     pub grants: Vec<ExportedGrant>,
     pub sessions: Vec<ExportedSession>,
     pub upstream_logins: Vec<ExportedUpstreamLogin>,
+    /// The contributions tools pushed in the person's name, as the standard's records.
+    pub contributions: Vec<ExportedContribution>,
+    /// The processes the person follows (the hub's ids).
+    pub follows: Vec<ExportedFollow>,
+    /// `daily`, `weekly` or `none`; absent before the person followed anything.
+    pub digest: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportedContribution {
+    pub id: String,
+    /// The tool's client id.
+    pub source: String,
+    pub external_id: String,
+    pub record: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportedFollow {
+    pub process: String,
+    pub since: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -311,6 +332,7 @@ impl Hub {
             body: t.fmt(&format!("mail.{key}.body"), &[("link", &link)]).replace("\\n", "\n")
                 + &self.mail_footer(locale),
             reply_to: None,
+            list_unsubscribe: None,
         };
         if let Err(e) = self.mailer().send(mail).await {
             // The address is personal data; the error and the purpose are enough to act on.
@@ -554,24 +576,92 @@ impl Hub {
                 .into_iter()
                 .map(|l| ExportedUpstreamLogin { provider: l.provider, subject: l.subject })
                 .collect(),
+            contributions: self
+                .all_contributions(&account.id)
+                .await?
+                .into_iter()
+                .map(|r| ExportedContribution {
+                    record: r.doc.as_deref().and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default(),
+                    id: r.id,
+                    source: r.source,
+                    external_id: r.external_id,
+                })
+                .collect(),
+            follows: store
+                .participation()
+                .follows(&account.id)
+                .await?
+                .into_iter()
+                .map(|f| ExportedFollow { process: f.record_id, since: ts(f.created_at) })
+                .collect(),
+            digest: store.participation().settings(&account.id).await?.map(|s| s.digest.as_str().to_owned()),
         })
     }
 
-    /// Deletes the account (after its password, when it has one) and queues a back-channel
-    /// logout for every tool one of its sessions used, in the same transaction.
-    pub async fn delete_account(&self, current: &Current, password: &str) -> Result<()> {
+    /// Deletes the account (after its password, when it has one). In the same transaction it
+    /// queues a back-channel logout for every tool one of its sessions used and a deletion
+    /// event for every tool the person used that registered a receiver, and takes the person's
+    /// subject off the contributions tools pushed in their name (they stay in the tools, on
+    /// the tools' terms). Returns the token of the receipt page that shows the deliveries.
+    pub async fn delete_account(&self, current: &Current, password: &str) -> Result<String> {
         if let Some(hash) = current.account.password_hash.clone() {
             let presented = password.to_owned();
             if !self.hash(move || password::verify(&presented, &hash).unwrap_or(false)).await? {
                 return Err(Error::Unauthenticated);
             }
         }
-        let tools = self.store().accounts().delete(&current.account.id, |tool| self.logout_job(tool)).await?;
-        if !tools.is_empty() {
+        let account_id = &current.account.id;
+        let now = self.now();
+        let token = secret(self.random());
+        let receipt = digest(&token);
+        let txn = id(self.random());
+        let pairs = self.author_pairs_of(account_id).await?;
+        let mut used: Vec<String> = self.store().participation().clients_of_account(account_id).await?;
+        // A tool that only pushed contributions in the person's name holds their data too.
+        used.extend(self.store().participation().authored(&pairs, 100_000).await?.into_iter().map(|r| r.source));
+        used.sort();
+        used.dedup();
+        let mut deliveries = Vec::new();
+        for client_id in used {
+            let Some(client) = self.client(&client_id).await? else { continue };
+            let Some(receiver) = &client.deletion_receiver else { continue };
+            let delivery = mitsprache_store::DeletionDelivery {
+                id: id(self.random()),
+                receipt: receipt.clone(),
+                client_id: client.id.clone(),
+                method: receiver.method().to_owned(),
+                state: "pending".into(),
+                attempts: 0,
+                last_error: None,
+                created_at: now,
+                updated_at: now,
+            };
+            let job = crate::jobs::DeletionEvent {
+                delivery: delivery.id.clone(),
+                client_id: client.id.clone(),
+                sub: self.subject_for(&client, account_id),
+                txn: txn.clone(),
+            };
+            deliveries.push((delivery, crate::jobs::new_job(self, &job, now)));
+        }
+        let purge = mitsprache_store::Purge { now, deliveries, authors: pairs };
+        let owed = !purge.deliveries.is_empty();
+        let tools = self.store().accounts().delete(account_id, |tool| self.logout_job(tool), &purge).await?;
+        if owed || !tools.is_empty() {
             self.jobs_queued();
         }
-        tracing::info!("account deleted");
-        Ok(())
+        tracing::info!(deletion_events = purge.deliveries.len(), "account deleted");
+        Ok(token)
+    }
+
+    /// The deliveries of a deletion, by its receipt token.
+    pub async fn deletion_receipt(&self, token: &str) -> Result<Vec<mitsprache_store::DeletionDelivery>> {
+        Ok(self.store().participation().deliveries(&digest(token)).await?)
+    }
+
+    /// The latest deletion deliveries, for the admin log.
+    pub async fn deletion_log(&self, limit: i64) -> Result<Vec<mitsprache_store::DeletionDelivery>> {
+        Ok(self.store().participation().recent_deliveries(limit).await?)
     }
 
     /// The first `limit` accounts by address, for the admin page.

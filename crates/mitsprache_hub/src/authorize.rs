@@ -162,8 +162,14 @@ impl Hub {
             None => true,
             Some(c) => {
                 let too_old = request.max_age.is_some_and(|max| (now - c.session.auth_time).whole_seconds() > max);
-                let other_person =
-                    hinted_subject.as_ref().is_some_and(|s| *s != self.subject_for(client, &c.account.id));
+                let sub = self.subject_for(client, &c.account.id);
+                // login_hint is an address, or the subject this tool knows (the portal's
+                // "Mitmachen" passes it through the tool's initiate_login_uri): a hint at
+                // someone else asks for their login, not for a silent code of this session.
+                let hint_other = request.login_hint.as_deref().is_some_and(|h| {
+                    if h.contains('@') { !h.eq_ignore_ascii_case(c.account.email.as_str()) } else { h != sub }
+                });
+                let other_person = hint_other || hinted_subject.as_ref().is_some_and(|s| *s != sub);
                 !fresh_login(c) && (request.prompt.login || too_old || other_person)
             }
         };

@@ -289,6 +289,10 @@ pub(crate) fn new_record(source: &str, external_id: &str, record: &Record) -> Ne
             Record::Process(p) => p.phases.iter().filter_map(|ph| ph.end).max(),
             _ => None,
         },
+        author: match record {
+            Record::Contribution(c) => c.author.clone(),
+            _ => None,
+        },
     }
 }
 
@@ -306,5 +310,6 @@ pub(crate) fn tombstone(kind: Kind, source: &str, external_id: &str) -> NewRecor
         search: String::new(),
         updated_at: None,
         closes_at: None,
+        author: None,
     }
 }

@@ -22,6 +22,7 @@ pub mod error;
 pub mod jobs;
 pub mod keys;
 pub mod logout;
+pub mod participation;
 pub mod ports;
 mod runtime;
 pub mod sessions;
@@ -176,6 +177,18 @@ impl Hub {
     /// The `sub` a client sees for an account.
     pub fn subject_for(&self, client: &Client, account_id: &str) -> String {
         mitsprache_oidc::subject::subject(&self.inner.pairwise, client.subject_type, &client.sector, account_id)
+    }
+
+    /// An HMAC of `value` for `purpose` under the hub's secret. The purpose holds a space, so
+    /// it can never be a sector (a host) and no tool's subject equals such a value.
+    pub(crate) fn mac(&self, purpose: &str, value: &str) -> String {
+        debug_assert!(purpose.contains(' '));
+        mitsprache_oidc::subject::subject(
+            &self.inner.pairwise,
+            mitsprache_oidc::subject::SubjectType::Pairwise,
+            purpose,
+            value,
+        )
     }
 
     /// Runs `f` (an Argon2id hash or check) on the hashing threads.

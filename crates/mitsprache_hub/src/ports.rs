@@ -19,6 +19,9 @@ pub struct Mail {
     /// Where answers go, when not to the hub (an enquiry to a vendor goes back to the person
     /// who asked, with that person's consent).
     pub reply_to: Option<String>,
+    /// The one-click unsubscribe URL of a list mail (a digest), sent as RFC 8058's
+    /// `List-Unsubscribe` and `List-Unsubscribe-Post` headers.
+    pub list_unsubscribe: Option<String>,
 }
 
 pub trait Mailer: Send + Sync + 'static {
@@ -29,6 +32,7 @@ pub trait Mailer: Send + Sync + 'static {
 pub enum Method {
     Get,
     Post,
+    Delete,
 }
 
 /// An outbound request: to a tool (back-channel logout), an upstream provider, a sector
@@ -41,8 +45,13 @@ pub struct HttpRequest {
     pub form: Option<Vec<(String, String)>>,
     /// A JSON body (`application/json`), e.g. a GraphQL query.
     pub json: Option<serde_json::Value>,
+    /// Any other body, with its content type (a Security Event Token).
+    pub body: Option<(String, Vec<u8>)>,
     pub basic_auth: Option<(String, String)>,
     pub bearer: Option<String>,
+    /// An `Authorization` header as the receiver registered it (SSF `authorization_header`).
+    pub authorization: Option<String>,
+    pub accept: Option<String>,
     pub timeout: std::time::Duration,
     /// Larger bodies are an error, not truncated.
     pub max_body: usize,
@@ -55,8 +64,11 @@ impl HttpRequest {
             url: url.into(),
             form: None,
             json: None,
+            body: None,
             basic_auth: None,
             bearer: None,
+            authorization: None,
+            accept: None,
             timeout: std::time::Duration::from_secs(10),
             max_body: 1024 * 1024,
         }
@@ -68,6 +80,24 @@ impl HttpRequest {
 
     pub fn post_json(url: impl Into<String>, body: serde_json::Value) -> HttpRequest {
         HttpRequest { method: Method::Post, json: Some(body), ..HttpRequest::get(url) }
+    }
+
+    pub fn post_body(url: impl Into<String>, content_type: &str, body: Vec<u8>) -> HttpRequest {
+        HttpRequest { method: Method::Post, body: Some((content_type.to_owned(), body)), ..HttpRequest::get(url) }
+    }
+
+    pub fn delete(url: impl Into<String>) -> HttpRequest {
+        HttpRequest { method: Method::Delete, ..HttpRequest::get(url) }
+    }
+
+    pub fn authorization(mut self, value: Option<&str>) -> HttpRequest {
+        self.authorization = value.map(str::to_owned);
+        self
+    }
+
+    pub fn accept(mut self, value: &str) -> HttpRequest {
+        self.accept = Some(value.to_owned());
+        self
     }
 
     pub fn basic_auth(mut self, id: &str, secret: &str) -> HttpRequest {

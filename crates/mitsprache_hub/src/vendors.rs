@@ -67,6 +67,7 @@ impl Hub {
             subject: t.fmt(&format!("mail.{key}.subject"), args),
             body: t.fmt(&format!("mail.{key}.body"), args).replace("\\n", "\n") + &self.mail_footer(to.locale),
             reply_to: None,
+            list_unsubscribe: None,
         };
         new_job(self, &job, self.now())
     }
@@ -360,6 +361,7 @@ impl Hub {
                 subject: t.fmt("mail.enquiry.subject", &args),
                 body: t.fmt("mail.enquiry.body", &args).replace("\\n", "\n") + &self.mail_footer(vendor.locale),
                 reply_to: Some(asker.account.email.as_str().to_owned()),
+                list_unsubscribe: None,
             };
             jobs.push(new_job(self, &job, self.now()));
         }

@@ -123,8 +123,52 @@ pub struct Client {
     /// Resource servers (RFC 8707 `resource`) a machine client may ask tokens for.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<String>,
+    /// OIDC Registration §2 `initiate_login_uri`: where the hub sends a person to start a login
+    /// at the tool (OIDC Core §4, with `iss`, `login_hint` and `target_link_uri`), so that
+    /// "Mitmachen" in the portal arrives signed in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initiate_login_uri: Option<String>,
+    /// Where the tool takes the deletion of a person's account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_receiver: Option<DeletionReceiver>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+}
+
+/// How a tool learns that a person deleted their hub account: a RISC `account-purged` Security
+/// Event Token pushed per RFC 8935 (SSF's `delivery` object, registered statically), or SCIM 2.0
+/// `DELETE /Users/{id}` for tools that provision users by SCIM.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "snake_case")]
+pub enum DeletionReceiver {
+    Push {
+        endpoint_url: String,
+        /// Sent as the `Authorization` header with every event (SSF `authorization_header`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        authorization_header: Option<String>,
+    },
+    Scim {
+        /// The SCIM service's base URL; users are found by `externalId` (the pairwise subject).
+        base_url: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        authorization_header: Option<String>,
+    },
+}
+
+impl DeletionReceiver {
+    pub fn method(&self) -> &'static str {
+        match self {
+            DeletionReceiver::Push { .. } => "push",
+            DeletionReceiver::Scim { .. } => "scim",
+        }
+    }
+
+    fn url(&self) -> &str {
+        match self {
+            DeletionReceiver::Push { endpoint_url, .. } => endpoint_url,
+            DeletionReceiver::Scim { base_url, .. } => base_url,
+        }
+    }
 }
 
 /// What a registrant asks for (CLI, admin page or RFC 7591 request).
@@ -145,6 +189,8 @@ pub struct Registration {
     pub pkce: Pkce,
     pub scopes: Vec<String>,
     pub resources: Vec<String>,
+    pub initiate_login_uri: Option<String>,
+    pub deletion_receiver: Option<DeletionReceiver>,
 }
 
 fn default_id_token_alg() -> crate::jose::Alg {
@@ -187,6 +233,13 @@ pub struct Metadata {
     pub backchannel_logout_uri: Option<String>,
     pub id_token_signed_response_alg: Option<String>,
     pub sector_identifier_uri: Option<String>,
+    pub initiate_login_uri: Option<String>,
+    /// RFC 8935 push delivery of deletion events (SSF `delivery.endpoint_url`).
+    pub ssf_endpoint_url: Option<String>,
+    pub ssf_authorization_header: Option<String>,
+    /// SCIM 2.0 base URL for deletions, instead of push delivery.
+    pub scim_base_url: Option<String>,
+    pub scim_authorization_header: Option<String>,
 }
 
 impl Metadata {
@@ -226,6 +279,12 @@ impl Metadata {
                     .ok_or_else(|| meta("id_token_signed_response_alg must be ES256 or RS256".into()))?,
             ),
         };
+        let deletion_receiver = deletion_receiver(
+            self.ssf_endpoint_url,
+            self.ssf_authorization_header,
+            self.scim_base_url,
+            self.scim_authorization_header,
+        )?;
         Ok(Registration {
             name: self.client_name.unwrap_or_default(),
             redirect_uris: self.redirect_uris,
@@ -242,7 +301,31 @@ impl Metadata {
             pkce: Pkce::Required,
             scopes: Vec::new(),
             resources: Vec::new(),
+            initiate_login_uri: self.initiate_login_uri,
+            deletion_receiver,
         })
+    }
+}
+
+/// The deletion receiver from its registration fields: push or SCIM, not both; an
+/// authorization header needs its endpoint.
+pub fn deletion_receiver(
+    ssf_endpoint_url: Option<String>,
+    ssf_authorization_header: Option<String>,
+    scim_base_url: Option<String>,
+    scim_authorization_header: Option<String>,
+) -> Result<Option<DeletionReceiver>, RegistrationError> {
+    let meta = |m: &str| RegistrationError::Metadata(m.to_owned());
+    match (ssf_endpoint_url, scim_base_url) {
+        (Some(_), Some(_)) => Err(meta("register either ssf_endpoint_url or scim_base_url, not both")),
+        (Some(endpoint_url), None) if scim_authorization_header.is_none() => {
+            Ok(Some(DeletionReceiver::Push { endpoint_url, authorization_header: ssf_authorization_header }))
+        }
+        (None, Some(base_url)) if ssf_authorization_header.is_none() => {
+            Ok(Some(DeletionReceiver::Scim { base_url, authorization_header: scim_authorization_header }))
+        }
+        (None, None) if ssf_authorization_header.is_none() && scim_authorization_header.is_none() => Ok(None),
+        _ => Err(meta("an authorization header needs its endpoint (ssf_endpoint_url or scim_base_url)")),
     }
 }
 
@@ -260,6 +343,10 @@ pub fn metadata_of(client: &Client, registration_client_uri: &str) -> Value {
         "backchannel_logout_uri": client.backchannel_logout_uri,
         "backchannel_logout_session_required": client.backchannel_logout_uri.is_some(),
         "id_token_signed_response_alg": client.id_token_alg.as_str(),
+        "initiate_login_uri": client.initiate_login_uri,
+        // The endpoint only: the authorization header is a secret the tool already knows.
+        "ssf_endpoint_url": match &client.deletion_receiver { Some(DeletionReceiver::Push { endpoint_url, .. }) => Some(endpoint_url), _ => None },
+        "scim_base_url": match &client.deletion_receiver { Some(DeletionReceiver::Scim { base_url, .. }) => Some(base_url), _ => None },
         "registration_client_uri": registration_client_uri,
     })
 }
@@ -348,6 +435,13 @@ impl Registration {
         if let Some(uri) = &self.backchannel_logout_uri {
             check_redirect_uri(uri).map_err(|e| RegistrationError::Metadata(format!("backchannel_logout_uri {e}")))?;
         }
+        if let Some(uri) = &self.initiate_login_uri {
+            // OIDC Registration §2: https only; loopback stays allowed for local tools and tests.
+            check_redirect_uri(uri).map_err(|e| RegistrationError::Metadata(format!("initiate_login_uri {e}")))?;
+        }
+        if let Some(r) = &self.deletion_receiver {
+            check_redirect_uri(r.url()).map_err(|e| RegistrationError::Metadata(format!("deletion receiver {e}")))?;
+        }
         let auth_method = self.auth_method.unwrap_or(AuthMethod::ClientSecretBasic);
         if auth_method == AuthMethod::PrivateKeyJwt && self.jwks.as_ref().is_none_or(|k| k.keys.is_empty()) {
             return Err(RegistrationError::Metadata("private_key_jwt needs jwks with the client's public keys".into()));
@@ -408,6 +502,8 @@ impl Registration {
             pkce: self.pkce,
             scopes,
             resources: self.resources,
+            initiate_login_uri: self.initiate_login_uri,
+            deletion_receiver: self.deletion_receiver,
             created_at: now,
         }
         .with_role_scopes();

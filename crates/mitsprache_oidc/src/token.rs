@@ -271,6 +271,34 @@ pub fn signed_logout_token(
     sign(keys, Alg::ES256, "logout+jwt", &claims)
 }
 
+/// The RISC event type of a deleted account (OpenID RISC 1.0; no attributes).
+pub const ACCOUNT_PURGED: &str = "https://schemas.openid.net/secevent/risc/event-type/account-purged";
+
+/// A Security Event Token (RFC 8417) as SSF 1.0 profiles it, saying that the person's account
+/// is gone: `typ` `secevent+jwt`, the subject as RFC 9493 `iss_sub` in `sub_id` (never `sub`),
+/// no `exp`, one event. `sub` is the pairwise subject this tool knows; `txn` ties together the
+/// events of one deletion across tools. Signed when sent, as logout tokens are.
+pub fn signed_account_purged(
+    provider: &Provider,
+    keys: &KeySet,
+    audience: &str,
+    sub: &str,
+    txn: &str,
+    now: OffsetDateTime,
+    jti: &str,
+) -> Result<String, TokenError> {
+    let claims = serde_json::json!({
+        "iss": provider.issuer,
+        "aud": audience,
+        "iat": now.unix_timestamp(),
+        "jti": jti,
+        "txn": txn,
+        "sub_id": { "format": "iss_sub", "iss": provider.issuer, "sub": sub },
+        "events": { ACCOUNT_PURGED: {} },
+    });
+    sign(keys, Alg::ES256, "secevent+jwt", &claims)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,5 +460,17 @@ mod tests {
         assert_eq!(v.header["typ"], "logout+jwt");
         assert_eq!(v.claims["aud"], json!("c1"));
         assert_eq!(v.claims["sid"], "sid");
+    }
+
+    #[test]
+    fn account_purged_events_follow_the_ssf_profile() {
+        let keys = keys();
+        let t = signed_account_purged(&provider(), &keys, "c1", "pairwise", "txn-1", now(), "j").unwrap();
+        let v = crate::jose::verify(&t, &keys.published).unwrap();
+        assert_eq!(v.header["typ"], "secevent+jwt");
+        assert_eq!(v.claims["sub_id"], json!({"format": "iss_sub", "iss": "https://hub.example", "sub": "pairwise"}));
+        assert_eq!(v.claims["events"], json!({ACCOUNT_PURGED: {}}));
+        assert_eq!(v.claims["txn"], "txn-1");
+        assert!(v.claims.get("sub").is_none() && v.claims.get("exp").is_none(), "SSF forbids sub and exp");
     }
 }

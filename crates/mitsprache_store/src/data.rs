@@ -31,6 +31,8 @@ pub struct NewRecord {
     pub updated_at: Option<OffsetDateTime>,
     /// A process's last phase end.
     pub closes_at: Option<OffsetDateTime>,
+    /// A contribution's author: the pairwise subject the source was issued.
+    pub author: Option<String>,
 }
 
 /// How a record reached the hub.
@@ -91,12 +93,12 @@ pub struct DataQuery {
 
 /// Ids looked up per statement.
 const LOOKUP: usize = 500;
-/// New records per INSERT: 16 values each stays far below SQLite's 32,766 bound parameters.
+/// New records per INSERT: 17 values each stays far below SQLite's 32,766 bound parameters.
 const INSERT_ROWS: usize = 200;
 
-const COLUMNS: &str = "id, kind, source, external_id, doc, deleted, via, fetched_at, created, modified";
+pub(crate) const COLUMNS: &str = "id, kind, source, external_id, doc, deleted, via, fetched_at, created, modified";
 
-fn stored(r: &AnyRow) -> Result<StoredRecord, StoreError> {
+pub(crate) fn stored(r: &AnyRow) -> Result<StoredRecord, StoreError> {
     Ok(StoredRecord {
         id: r.try_get("id")?,
         kind: r.try_get("kind")?,
@@ -140,14 +142,16 @@ impl<'a> DataStore<'a> {
 
     async fn apply_once(&self, records: &[NewRecord], via: &Provenance) -> Result<Vec<Applied>, StoreError> {
         let mut tx = self.store.write().await?;
-        let mut existing: HashMap<String, (Option<String>, bool)> = HashMap::new();
+        let mut existing: HashMap<String, Existing> = HashMap::new();
         let mut ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
         ids.sort_unstable();
         ids.dedup();
         let backend = self.store.backend();
         for chunk in ids.chunks(LOOKUP) {
-            let sql =
-                format!("SELECT id, doc, deleted FROM data_records WHERE id IN ({})", list(backend, 1, chunk.len()));
+            let sql = format!(
+                "SELECT id, doc, deleted, status FROM data_records WHERE id IN ({})",
+                list(backend, 1, chunk.len())
+            );
             let mut q = sqlx::query(&sql);
             for id in chunk {
                 q = q.bind(*id);
@@ -155,7 +159,11 @@ impl<'a> DataStore<'a> {
             for row in q.fetch_all(&mut *tx).await? {
                 existing.insert(
                     row.try_get("id")?,
-                    (row.try_get::<Option<String>, _>("doc")?, row.try_get::<i64, _>("deleted")? != 0),
+                    Existing {
+                        doc: row.try_get("doc")?,
+                        deleted: row.try_get::<i64, _>("deleted")? != 0,
+                        status: row.try_get("status")?,
+                    },
                 );
             }
         }
@@ -175,9 +183,12 @@ impl<'a> DataStore<'a> {
                     Applied::Created
                 }
                 (None, None) => Applied::Missing,
-                (_, Some((old, deleted))) => {
-                    let applied = change(&mut tx, r, old.as_deref(), *deleted, via).await?;
-                    existing.insert(r.id.clone(), (r.doc.clone(), r.doc.is_none()));
+                (_, Some(old)) => {
+                    let applied = change(&mut tx, r, old, via).await?;
+                    existing.insert(
+                        r.id.clone(),
+                        Existing { doc: r.doc.clone(), deleted: r.doc.is_none(), status: r.status.clone() },
+                    );
                     applied
                 }
             };
@@ -281,30 +292,40 @@ impl<'a> DataStore<'a> {
     }
 }
 
+/// What is stored of a record before a batch writes it.
+struct Existing {
+    /// `None` for a tombstone.
+    doc: Option<String>,
+    deleted: bool,
+    status: Option<String>,
+}
+
 /// Inserts the new records waiting in `fresh` and notes them as existing.
 async fn flush(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
     fresh: &mut Vec<&NewRecord>,
-    existing: &mut HashMap<String, (Option<String>, bool)>,
+    existing: &mut HashMap<String, Existing>,
     via: &Provenance,
 ) -> Result<(), StoreError> {
     insert_many(tx, backend, fresh, via).await?;
     for f in fresh.drain(..) {
-        existing.insert(f.id.clone(), (f.doc.clone(), false));
+        existing.insert(f.id.clone(), Existing { doc: f.doc.clone(), deleted: false, status: f.status.clone() });
     }
     Ok(())
 }
 
-/// Writes a record that exists already (`old` is its document, `None` for a tombstone).
+/// Writes a record that exists already. A live record whose status changes leaves a row in
+/// `data_status_changes`, which "Meine Beteiligung" and the digests tell people about.
 async fn change(
     tx: &mut Transaction<'static, Any>,
     r: &NewRecord,
-    old: Option<&str>,
-    deleted: bool,
+    old: &Existing,
     via: &Provenance,
 ) -> Result<Applied, StoreError> {
     let now = secs(via.fetched_at);
+    let deleted = old.deleted;
+    let old_doc = old.doc.as_deref();
     match &r.doc {
         None if deleted => Ok(Applied::Unchanged),
         None => {
@@ -319,11 +340,23 @@ async fn change(
             .await?;
             Ok(Applied::Deleted)
         }
-        Some(doc) if !deleted && old == Some(doc.as_str()) => Ok(Applied::Unchanged),
+        Some(doc) if !deleted && old_doc == Some(doc.as_str()) => Ok(Applied::Unchanged),
         Some(doc) => {
+            if !deleted && old.status != r.status {
+                sqlx::query(
+                    "INSERT INTO data_status_changes (record_id, old_status, new_status, changed_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&r.id)
+                .bind(&old.status)
+                .bind(&r.status)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+            }
             sqlx::query(
                 "UPDATE data_records SET doc = $2, deleted = 0, process = $3, status = $4, municipality = $5, topics = $6, \
-                 search = $7, updated_at = $8, via = $9, fetched_at = $10, modified = $10, closes_at = $11 WHERE id = $1",
+                 search = $7, updated_at = $8, via = $9, fetched_at = $10, modified = $10, closes_at = $11, author = $12 \
+                 WHERE id = $1",
             )
             .bind(&r.id)
             .bind(doc)
@@ -336,6 +369,7 @@ async fn change(
             .bind(&via.via)
             .bind(now)
             .bind(r.closes_at.map(secs))
+            .bind(&r.author)
             .execute(&mut **tx)
             .await?;
             Ok(Applied::Updated)
@@ -364,11 +398,11 @@ async fn insert_many(
         return Ok(());
     }
     let values: Vec<String> = (0..rows.len())
-        .map(|i| format!("({}, 0, {})", list(backend, i * 16 + 1, 5), list(backend, i * 16 + 6, 11)))
+        .map(|i| format!("({}, 0, {})", list(backend, i * 17 + 1, 5), list(backend, i * 17 + 6, 12)))
         .collect();
     let sql = format!(
         "INSERT INTO data_records (id, kind, source, external_id, doc, deleted, process, status, municipality, \
-         topics, search, updated_at, via, fetched_at, created, modified, closes_at) VALUES {}",
+         topics, search, updated_at, via, fetched_at, created, modified, closes_at, author) VALUES {}",
         values.join(", ")
     );
     let now = secs(via.fetched_at);
@@ -390,7 +424,8 @@ async fn insert_many(
             .bind(now)
             .bind(now)
             .bind(now)
-            .bind(r.closes_at.map(secs));
+            .bind(r.closes_at.map(secs))
+            .bind(&r.author);
     }
     q.execute(&mut **tx).await.map_err(unique_as_conflict)?;
     Ok(())

@@ -18,6 +18,7 @@ mod housekeeping;
 mod identity;
 mod jobs;
 mod migrate;
+mod participation;
 mod sources;
 mod timestamp;
 mod vendors;
@@ -38,6 +39,7 @@ pub use identity::sessions::{EndSessions, NewSession, RevokeGrants, SessionSelec
 pub use identity::upstream::{UpstreamLink, UpstreamLinks};
 pub use jobs::{ClaimedJob, JobRecord, JobState, Jobs, NewJob, Recurring};
 pub use migrate::MIGRATIONS;
+pub use participation::{DeletionDelivery, Digest, Follow, NotificationSettings, Participation, Purge, StatusChange};
 pub use sources::{SourceRecord, Sources, SyncRecord};
 pub use vendors::{Proposal, ProposalState, Publication, VendorLink, Vendors};
 
@@ -208,6 +210,10 @@ impl Store {
 
     pub fn data(&self) -> DataStore<'_> {
         DataStore::new(self)
+    }
+
+    pub fn participation(&self) -> Participation<'_> {
+        Participation::new(self)
     }
 
     pub fn jobs(&self) -> Jobs<'_> {

@@ -52,6 +52,11 @@ pub const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0009_closes_at.sql"),
         include_str!("../migrations/postgres/0009_closes_at.sql"),
     ),
+    (
+        "0010_participation",
+        include_str!("../migrations/sqlite/0010_participation.sql"),
+        include_str!("../migrations/postgres/0010_participation.sql"),
+    ),
 ];
 
 /// FNV-1a: enough to notice an edited file; not a security boundary.

@@ -26,6 +26,8 @@ pub struct Lang {
     remember: bool,
     secure: bool,
     pub operator: Arc<Operator>,
+    /// Who is signed in (their name, else their address), for the header.
+    pub signed_in: Option<String>,
 }
 
 impl Lang {
@@ -34,13 +36,13 @@ impl Lang {
             form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "lang").and_then(|(_, v)| Locale::from_tag(&v))
         });
         if let Some(locale) = from_query {
-            return Lang { locale, remember: true, secure, operator };
+            return Lang { locale, remember: true, secure, operator, signed_in: None };
         }
         if let Some(locale) = session::cookie(&parts.headers, "lang").and_then(|v| Locale::from_tag(&v)) {
-            return Lang { locale, remember: false, secure, operator };
+            return Lang { locale, remember: false, secure, operator, signed_in: None };
         }
         let accept = parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
-        Lang { locale: Locale::negotiate(accept), remember: false, secure, operator }
+        Lang { locale: Locale::negotiate(accept), remember: false, secure, operator, signed_in: None }
     }
 
     /// Another language, as a tool's `ui_locales` asks for it.
@@ -53,7 +55,17 @@ impl FromRequestParts<AppState> for Lang {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        Ok(Lang::of(parts, state.config().secure_cookies, state.hub().config().operator.clone()))
+        let mut lang = Lang::of(parts, state.config().secure_cookies, state.hub().config().operator.clone());
+        // Looked up only with a session cookie, and once per request (MaybeSignedIn caches it);
+        // a store error leaves the header without a name rather than failing the page.
+        if let Ok(crate::session::MaybeSignedIn(Some(current))) =
+            crate::session::MaybeSignedIn::from_request_parts(parts, state).await
+        {
+            let a = &current.account;
+            lang.signed_in =
+                Some(a.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| a.email.to_string()));
+        }
+        Ok(lang)
     }
 }
 
@@ -71,6 +83,7 @@ pub struct Ctx {
     /// The path of the page, to mark the current navigation entry.
     pub path: String,
     pub operator: Arc<Operator>,
+    pub signed_in: Option<String>,
 }
 
 impl Ctx {
@@ -89,6 +102,7 @@ impl Ctx {
             lang_en: switch(Locale::En),
             path: path.to_owned(),
             operator: lang.operator.clone(),
+            signed_in: lang.signed_in.clone(),
         }
     }
 
@@ -156,6 +170,10 @@ pub fn render(template: &impl Template, lang: &Lang, status: StatusCode) -> Resp
                 if let Ok(v) = HeaderValue::from_str(&cookie) {
                     response.headers_mut().append(header::SET_COOKIE, v);
                 }
+            }
+            if lang.signed_in.is_some() && !response.headers().contains_key(header::CACHE_CONTROL) {
+                // The header names the person: no cache may keep this page for anyone else.
+                response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
             }
             response.extensions_mut().insert(Rendered);
             response

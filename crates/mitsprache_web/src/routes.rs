@@ -178,6 +178,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(pages::operator::home))
         .route("/beteiligung", get(pages::portal::list))
         .route("/beteiligung/{id}", get(pages::portal::process))
+        .route("/kommune/{ags}", get(pages::portal::municipality))
         .route("/impressum", get(pages::operator::imprint))
         .route("/datenschutz", get(pages::operator::privacy))
         .route("/barrierefreiheit", get(pages::operator::accessibility))
@@ -213,6 +214,14 @@ pub fn router(state: AppState) -> Router {
         .route("/konto/ueberall-abmelden", post(account::logout_everywhere))
         .route("/konto/daten.json", get(account::export))
         .route("/konto/loeschen", post(account::delete_submit))
+        .route("/konto/geloescht/{token}", get(pages::participation::receipt))
+        .route("/meine-beteiligung", get(pages::participation::page))
+        .route("/meine-beteiligung/benachrichtigungen", post(pages::participation::digest_submit))
+        .route("/beteiligung/{id}/folgen", post(pages::participation::follow_submit))
+        .route(
+            "/benachrichtigungen/abbestellen/{token}",
+            get(pages::participation::unsubscribe_page).post(pages::participation::unsubscribe_submit),
+        )
         .route("/anbieter", get(pages::vendor::vendor_home))
         .route(
             "/anbieter/werkzeuge/{slug}/vorschlag",
@@ -229,6 +238,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/konten", get(pages::admin::accounts))
         .route("/admin/konten/rolle", post(pages::admin::set_role))
         .route("/admin/quellen", get(pages::admin::sources))
+        .route("/admin/loeschungen", get(pages::participation::admin_log))
         .route(paths::AUTHORIZE, get(oidc::authorize::authorize_get).post(oidc::authorize::authorize_post))
         .route("/oidc/authorize/weiter", get(oidc::authorize::resume))
         .route("/oidc/zustimmung", get(oidc::authorize::consent_page).post(oidc::authorize::consent_submit))

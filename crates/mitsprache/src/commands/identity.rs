@@ -81,6 +81,8 @@ pub struct ClientArgs<'a> {
     pub grants: &'a [String],
     pub auth_method: Option<&'a str>,
     pub backchannel_logout_uri: Option<&'a str>,
+    pub initiate_login_uri: Option<String>,
+    pub deletion_receiver: Option<mitsprache_oidc::client::DeletionReceiver>,
     pub sector: Option<&'a str>,
     pub sector_identifier_uri: Option<&'a str>,
     pub first_party: bool,
@@ -130,6 +132,8 @@ pub async fn client_add(config: &Config, args: ClientArgs<'_>) -> anyhow::Result
         pkce,
         scopes: args.scopes.to_vec(),
         resources: args.resources.to_vec(),
+        initiate_login_uri: args.initiate_login_uri,
+        deletion_receiver: args.deletion_receiver,
     };
     let hub = hub(config).await?;
     let request = ClientRequest { registration, sector_identifier_uri: args.sector_identifier_uri.map(str::to_owned) };

@@ -209,7 +209,7 @@ pub async fn every_form_needs_its_csrf_token(app: TestApp) {
     let client = app.add_client(tool("Tool")).await;
     let mut browser = app.browser();
     full_login(&app, &client, &mut browser).await;
-    let forms: [(&str, &[(&str, &str)]); 12] = [
+    let forms: [(&str, &[(&str, &str)]); 14] = [
         ("/anmelden", &[("email", EMAIL), ("password", PASSWORD)]),
         ("/registrieren", &[("email", "x@example.org"), ("password", PASSWORD)]),
         ("/passwort-vergessen", &[("email", EMAIL)]),
@@ -222,6 +222,8 @@ pub async fn every_form_needs_its_csrf_token(app: TestApp) {
         ("/oidc/zustimmung", &[("anfrage", "x"), ("decision", "allow")]),
         ("/admin/clients", &[("name", "X"), ("redirect_uris", CB)]),
         ("/admin/konten/rolle", &[("account_id", "x"), ("role", "admin")]),
+        ("/meine-beteiligung/benachrichtigungen", &[("digest", "none")]),
+        ("/beteiligung/x/folgen", &[("action", "follow")]),
     ];
     for (path, fields) in forms {
         let mut with_forged: Vec<(&str, &str)> = fields.to_vec();

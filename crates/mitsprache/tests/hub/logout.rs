@@ -47,7 +47,7 @@ pub async fn logout_reaches_every_tool_of_the_session(app: TestApp) {
     // Deleting the account logs the tool out as well.
     let account = browser.get("/konto").await;
     let deleted = browser.post("/konto/loeschen", &[("csrf", &account.input("csrf")), ("password", PASSWORD)]).await;
-    assert_eq!(deleted.status, 200);
+    assert_eq!(deleted.status, 303, "on to the deletion receipt");
     wait_for(&seen, 2).await;
     assert!(app.hub.account_by_email(EMAIL).await.unwrap().is_none());
 }

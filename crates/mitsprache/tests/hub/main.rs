@@ -20,6 +20,7 @@ mod matching;
 mod oidc;
 mod openapi;
 mod pages;
+mod participation;
 mod probe;
 mod sources;
 mod vendors;
@@ -41,6 +42,9 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends! {
+    participation::a_citizen_finds_follows_and_deletes_their_participation_across_tools,
+    participation::deletion_events_are_retried_refused_or_sent_by_scim,
+    participation::the_municipality_page_charts_contributions_across_tools,
     sources::a_source_is_checked_and_synced_once_at_a_time,
     data::a_tool_pushes_its_records_and_anyone_reads_them,
     data::a_rejected_record_names_its_fields,

@@ -102,6 +102,20 @@ impl SourceKind {
         SourceKind::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
+    /// The tool's entry in the marketplace's catalogue; none for protocols that many tools
+    /// speak (Open311, OParl).
+    pub fn catalogue_slug(self) -> Option<&'static str> {
+        match self {
+            SourceKind::Decidim => Some("decidim"),
+            SourceKind::Consul => Some("consul-democracy"),
+            SourceKind::Dipas => Some("dipas"),
+            SourceKind::Govocal => Some("go-vocal"),
+            SourceKind::Meinberlin => Some("meinberlin"),
+            SourceKind::Limesurvey => Some("limesurvey"),
+            SourceKind::Open311 | SourceKind::Oparl => None,
+        }
+    }
+
     /// The least time between two requests to one source: Decidim allows 100 a minute per IP.
     fn min_interval(self) -> std::time::Duration {
         match self {

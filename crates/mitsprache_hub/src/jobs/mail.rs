@@ -14,13 +14,21 @@ pub struct SendMail {
     pub body: String,
     #[serde(default)]
     pub reply_to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_unsubscribe: Option<String>,
 }
 
 impl Job for SendMail {
     const KIND: &'static str = "mail.send";
 
     async fn run(self, hub: &Hub) -> Result<(), JobError> {
-        let mail = Mail { to: self.to, subject: self.subject, body: self.body, reply_to: self.reply_to };
+        let mail = Mail {
+            to: self.to,
+            subject: self.subject,
+            body: self.body,
+            reply_to: self.reply_to,
+            list_unsubscribe: self.list_unsubscribe,
+        };
         // The error text names the transport's refusal, never the address (personal data).
         hub.mailer().send(mail).await.map_err(JobError::Retry)
     }

@@ -8,10 +8,14 @@
 //! after its last attempt; every failure is logged as well. Recurring jobs are rows with a
 //! unique key that return to the queue after each run, so one instance runs each at a time.
 
+pub mod deletion;
+mod digest;
 mod housekeeping;
 pub mod logout;
 mod mail;
 
+pub use deletion::DeletionEvent;
+pub use digest::Digests;
 pub use housekeeping::{Housekeeping, KeyCleanup};
 pub use mail::SendMail;
 
@@ -98,6 +102,8 @@ fn kinds() -> HashMap<&'static str, Kind> {
         kind::<Housekeeping>(),
         kind::<KeyCleanup>(),
         kind::<SendMail>(),
+        kind::<DeletionEvent>(),
+        kind::<Digests>(),
         kind::<crate::connectors::SyncSource>(),
     ])
 }
@@ -123,7 +129,13 @@ impl Hub {
     /// Makes sure the recurring jobs exist (every instance does at start; one row each).
     pub async fn schedule_recurring(&self) -> crate::Result<()> {
         let every = self.config().jobs.housekeeping_every;
-        for (key, kind) in [("housekeeping", Housekeeping::KIND), ("keys.cleanup", KeyCleanup::KIND)] {
+        // Digests are looked for hourly: each person's is due a day (or a week) after the last.
+        let recurring = [
+            ("housekeeping", Housekeeping::KIND, every),
+            ("keys.cleanup", KeyCleanup::KIND, every),
+            ("notifications.digest", Digests::KIND, Duration::hours(1)),
+        ];
+        for (key, kind, every) in recurring {
             self.store()
                 .jobs()
                 .schedule(&Recurring {

@@ -188,12 +188,14 @@ impl<'a> Accounts<'a> {
         &self,
         id: &str,
         notify: impl Fn(&SessionTool) -> NewJob,
+        purge: &crate::Purge,
     ) -> Result<Vec<SessionTool>, StoreError> {
         let mut tx = self.store.write().await?;
         let tools = session_tools_of_account(&mut tx, id).await?;
         for tool in &tools {
             insert_job(&mut tx, &notify(tool)).await?;
         }
+        crate::participation::write_purge(&mut tx, purge).await?;
         let done = sqlx::query("DELETE FROM accounts WHERE id = $1").bind(id).execute(&mut *tx).await?;
         found(done.rows_affected())?;
         tx.commit().await?;

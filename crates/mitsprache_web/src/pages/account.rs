@@ -173,7 +173,8 @@ pub struct DeleteForm {
     password: String,
 }
 
-/// Deletes the account in the hub and tells every tool it used, by back-channel logout.
+/// Deletes the account in the hub and tells every tool it used: back-channel logout, and a
+/// deletion event where the tool registered a receiver.
 pub async fn delete_submit(
     State(state): State<AppState>,
     lang: Lang,
@@ -181,8 +182,9 @@ pub async fn delete_submit(
     CsrfForm(form): CsrfForm<DeleteForm>,
 ) -> Result<Response, WebError> {
     match state.hub().delete_account(&current, &form.password).await {
-        Ok(()) => {
-            let mut r = message(&lang, "account.deleted-title", "account.deleted", StatusCode::OK);
+        Ok(receipt) => {
+            // 303 to the receipt, which shows each tool's delivery as it goes on.
+            let mut r = Redirect::to(&format!("/konto/geloescht/{receipt}")).into_response();
             session::clear(&state, &mut r);
             Ok(r)
         }

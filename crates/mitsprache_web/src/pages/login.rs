@@ -105,7 +105,9 @@ pub async fn login_page(
     if pending.is_none() && current.is_some() {
         return Ok(Redirect::to("/konto").into_response());
     }
-    let email = pending.as_ref().and_then(|p| p.request.login_hint.clone()).unwrap_or_default();
+    // A subject hint (no @) is for the hub, not for the address field.
+    let email =
+        pending.as_ref().and_then(|p| p.request.login_hint.clone()).filter(|h| h.contains('@')).unwrap_or_default();
     Ok(login_form(&state, &lang, &headers, pending.as_ref(), email, None, StatusCode::OK))
 }
 

@@ -10,6 +10,7 @@ pub mod groups;
 pub mod login;
 pub mod marketplace;
 pub mod operator;
+pub mod participation;
 pub mod portal;
 pub mod upstream;
 pub mod vendor;

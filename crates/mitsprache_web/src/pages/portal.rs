@@ -3,11 +3,12 @@
 //! with its phases, its latest contributions and its events.
 
 use crate::error::WebError;
-use crate::render::{Ctx, Lang, render};
+use crate::render::{Ctx, Lang, render, render_form};
+use crate::session::MaybeSignedIn;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use mitsprache_domain::Locale;
 use mitsprache_hub::data::{DataFilter, Kind};
@@ -182,6 +183,11 @@ pub struct EntryView {
 #[template(path = "process.html")]
 pub struct ProcessPage {
     pub ctx: Ctx,
+    pub csrf: String,
+    /// The hub's id, for the follow form.
+    pub id: String,
+    /// Whether the signed-in person follows it; None when nobody is signed in.
+    pub following: Option<bool>,
     pub title: String,
     pub title_lang: String,
     pub description: String,
@@ -207,11 +213,19 @@ fn day(locale: Locale, v: Option<&Value>) -> String {
 pub async fn process(
     State(state): State<AppState>,
     lang: Lang,
+    headers: HeaderMap,
+    MaybeSignedIn(current): MaybeSignedIn,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
     let hub = state.hub();
     let record = hub.data_get(Kind::Process, &id).await?;
+    let account_id = current.as_ref().map(|c| c.account.id.as_str());
+    let participate = hub.participate_link(&record, account_id).await?.unwrap_or_default();
+    let following = match account_id {
+        Some(a) => Some(hub.is_following(a, &record.id).await?),
+        None => None,
+    };
     let doc: Value = record.doc.as_deref().and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default();
     let locale = lang.locale;
     let (title, title_lang) = text_of(doc.get("title"), locale);
@@ -273,26 +287,146 @@ pub async fn process(
         .map(|t| t.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "))
         .unwrap_or_default();
     let ctx = Ctx::new(&lang, &format!("/beteiligung/{id}"), raw.as_deref());
-    let page = ProcessPage {
+    let source = hub
+        .data_sources()
+        .await?
+        .into_iter()
+        .find(|(s, _)| *s == record.source)
+        .map(|(_, name)| name)
+        .unwrap_or_else(|| record.source.clone());
+    let page = |csrf: String| ProcessPage {
         ctx,
+        csrf,
+        id: record.id.clone(),
+        following,
         title,
         title_lang,
         description,
         status: doc.get("status").and_then(Value::as_str).unwrap_or_default().to_owned(),
-        source: hub
-            .data_sources()
-            .await?
-            .into_iter()
-            .find(|(s, _)| *s == record.source)
-            .map(|(_, name)| name)
-            .unwrap_or_else(|| record.source.clone()),
+        source,
         municipality: doc.get("municipality").and_then(Value::as_str).unwrap_or_default().to_owned(),
         topics,
-        url: doc.get("url").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        url: participate,
         phases,
         contributions,
         latest: entries(&latest, "created_at"),
         events: entries(&events, "start"),
     };
+    if following.is_none() {
+        return Ok(render(&page(String::new()), &lang, StatusCode::OK));
+    }
+    // Signed in: a follow button with this browser's CSRF token, and a page for this person only.
+    let mut r = render_form(&state, &headers, &lang, StatusCode::OK, page);
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    Ok(r)
+}
+
+pub struct Bar {
+    pub month: String,
+    pub count: i64,
+    pub x: usize,
+    pub y: i64,
+    pub height: i64,
+}
+
+pub struct ToolRow {
+    pub name: String,
+    pub processes: i64,
+    pub link: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "municipality.html")]
+pub struct MunicipalityPage {
+    pub ctx: Ctx,
+    pub ags: String,
+    pub items: Vec<ProcessItem>,
+    pub total: u64,
+    pub bars: Vec<Bar>,
+    pub max: i64,
+    pub width: usize,
+    pub tools: Vec<ToolRow>,
+}
+
+/// Height of the chart's plot area in SVG units; bars are 24 wide with 6 between.
+const CHART_HEIGHT: i64 = 160;
+
+/// `/kommune/{ags}`: for administrations, every process of a municipality across tools,
+/// contributions per month as a chart drawn on the server (SVG, with the numbers as a table
+/// beside it), and the tools in use with their marketplace entries.
+pub async fn municipality(
+    State(state): State<AppState>,
+    lang: Lang,
+    Path(ags): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
+    if !check_ags(&ags) {
+        return Err(WebError(mitsprache_hub::Error::NotFound));
+    }
+    let hub = state.hub();
+    let filter = DataFilter {
+        source: None,
+        municipality: Some(ags.clone()),
+        status: None,
+        topic: None,
+        q: None,
+        process: None,
+        modified_since: None,
+        page: 1,
+        per_page: 100,
+        closing_first: true,
+    };
+    let (total, records) = hub.data_list(Kind::Process, &filter).await?;
+    let activity = hub.municipality_activity(&ags).await?;
+    let locale = lang.locale;
+    let label = |source: &str| {
+        activity.tools.iter().find(|t| t.source == source).map(|t| t.name.clone()).unwrap_or_else(|| source.to_owned())
+    };
+    let items = records
+        .iter()
+        .filter_map(|r| {
+            let doc: Value = serde_json::from_str(r.doc.as_deref()?).ok()?;
+            let (title, title_lang) = text_of(doc.get("title"), locale);
+            Some(ProcessItem {
+                id: r.id.clone(),
+                title,
+                title_lang,
+                summary: String::new(),
+                status: doc.get("status").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                source: label(&r.source),
+                municipality: ags.clone(),
+                ends: doc
+                    .get("phases")
+                    .and_then(Value::as_array)
+                    .and_then(|ps| ps.iter().filter_map(|p| p.get("end")).filter_map(Value::as_str).max())
+                    .and_then(|e| OffsetDateTime::parse(e, &Rfc3339).ok())
+                    .map(|t| crate::pages::view::date(locale, t.date()))
+                    .unwrap_or_default(),
+                url: String::new(),
+            })
+        })
+        .collect();
+    let max = activity.months.iter().map(|(_, n)| *n).max().unwrap_or(0);
+    let bars = activity
+        .months
+        .iter()
+        .enumerate()
+        .map(|(i, (month, count))| {
+            let height = if max == 0 { 0 } else { (count * CHART_HEIGHT).div_euclid(max).max(i64::from(*count > 0)) };
+            Bar { month: month.clone(), count: *count, x: 40 + i * 30, y: 10 + CHART_HEIGHT - height, height }
+        })
+        .collect::<Vec<_>>();
+    let width = 50 + bars.len() * 30;
+    let tools = activity
+        .tools
+        .iter()
+        .map(|t| ToolRow {
+            name: t.name.clone(),
+            processes: t.processes,
+            link: t.catalogue_slug.map(|s| format!("/marktplatz/werkzeuge/{s}")),
+        })
+        .collect();
+    let ctx = Ctx::new(&lang, &format!("/kommune/{ags}"), raw.as_deref());
+    let page = MunicipalityPage { ctx, ags, items, total, bars, max, width, tools };
     Ok(render(&page, &lang, StatusCode::OK))
 }
