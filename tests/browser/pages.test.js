@@ -77,6 +77,7 @@ async function pages() {
     '/email-bestaetigen?token=ungueltig',
     '/oidc/authorize?client_id=unbekannt&redirect_uri=https%3A%2F%2Fevil.example%2F',
     '/oidc/logout',
+    '/kommune/05315000',
     '/konto/geloescht/unbekannt',
     '/benachrichtigungen/abbestellen/unbekannt.x',
     // Conformance reports of the sources scripts/test set up (a pulled one, a pushing tool).
