@@ -78,6 +78,8 @@ async function pages() {
     '/oidc/authorize?client_id=unbekannt&redirect_uri=https%3A%2F%2Fevil.example%2F',
     '/oidc/logout',
     '/kommune/05315000',
+    '/beteiligung/karte',
+    '/beteiligung/karte?status=alle&typ=consultation',
     '/konto/geloescht/unbekannt',
     '/benachrichtigungen/abbestellen/unbekannt.x',
     // Conformance reports of the sources scripts/test set up (a pulled one, a pushing tool).
@@ -145,13 +147,36 @@ test('from the start page to a process and its "Mitmachen" with the keyboard alo
   assert.ok(await tabTo(page, () => document.activeElement?.getAttribute('href') === '/beteiligung'), 'the way to the processes is reachable by Tab');
   await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
   assert.match(page.url(), /\/beteiligung$/);
-  assert.ok(await tabTo(page, () => /^\/beteiligung\/[^/?]+$/.test(document.activeElement?.getAttribute('href') ?? '')), 'a process is reachable by Tab');
+  assert.ok(await tabTo(page, () => /^\/beteiligung\/(?!karte)[^/?]+$/.test(document.activeElement?.getAttribute('href') ?? '')), 'a process is reachable by Tab');
   await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
   assert.match(page.url(), /\/beteiligung\/[^/]+$/);
   assert.ok(await tabTo(page, () => document.activeElement?.textContent?.trim() === 'Mitmachen'), '"Mitmachen" is reachable by Tab');
   const target = await page.evaluate(() => document.activeElement.getAttribute('href'));
   assert.match(target, /^https?:\/\//, 'it leads into the tool');
   await context.close();
+});
+
+test('the map shows the processes of its list without tiles and without another host', async () => {
+  const context = await browser.newContext({ locale: 'de' });
+  const page = await context.newPage();
+  const foreign = [];
+  page.on('request', (req) => { if (new URL(req.url()).host !== HUB_HOST) foreign.push(req.url()); });
+  await page.goto(HUB + '/beteiligung/karte?status=alle');
+  await page.waitForFunction(() => document.getElementById('karte')?.dataset.markers !== undefined, null, { timeout: 10000 });
+  const expected = (await json('/api/v1/processes.geojson?status=open,upcoming,closed&per_page=100')).features.filter((f) => f.geometry).length;
+  assert.ok(expected > 0, 'scripts/test pushed a process with a geometry');
+  assert.equal(Number(await page.getAttribute('#karte', 'data-markers')), expected, 'a marker per process with a geometry');
+  assert.ok(await page.locator('#karte path.leaflet-interactive').count() >= expected, 'the markers are drawn');
+  assert.deepEqual(foreign, [], 'no tiles and nothing else from another host');
+  await context.close();
+});
+
+test('the vendored Leaflet is the one published on npm', () => {
+  for (const file of ['leaflet.js', 'leaflet.css']) {
+    const vendored = readFileSync(new URL(`../../crates/mitsprache_web/assets/vendor/leaflet/${file}`, import.meta.url));
+    const published = readFileSync(require.resolve(`leaflet/dist/${file}`));
+    assert.ok(vendored.equals(published), `${file} differs from leaflet@1.9.4 on npm`);
+  }
 });
 
 test('the marketplace can be used with the keyboard alone', async () => {

@@ -67,6 +67,11 @@ enum Command {
         /// The source's name (see `mitsprache source list`).
         name: String,
     },
+    /// Generated example data for trying the portal and for its benchmark.
+    Demo {
+        #[command(subcommand)]
+        command: DemoCommand,
+    },
     /// Configuration helpers.
     Config {
         #[command(subcommand)]
@@ -269,6 +274,20 @@ enum SourceCommand {
 }
 
 #[derive(Subcommand)]
+enum DemoCommand {
+    /// Write example processes and contributions (source `demo`, every title says "Beispiel");
+    /// the same seed writes the same records, again over the ones it wrote before.
+    Generate {
+        #[arg(long, default_value_t = 200)]
+        processes: u64,
+        #[arg(long, default_value_t = 2_000)]
+        contributions: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+#[derive(Subcommand)]
 enum ConfigCommand {
     /// Print an example configuration file with the defaults.
     Example,
@@ -376,6 +395,9 @@ pub async fn run() -> anyhow::Result<()> {
         }
         Command::Source { command: SourceCommand::List } => commands::sources::list(&config).await,
         Command::Sync { name } => commands::sources::sync(&config, &name).await,
+        Command::Demo { command: DemoCommand::Generate { processes, contributions, seed } } => {
+            commands::sources::demo(&config, processes, contributions, seed).await
+        }
         Command::Config { .. } => Ok(()),
     }
 }

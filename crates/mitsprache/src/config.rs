@@ -30,6 +30,73 @@ pub struct Config {
     pub jobs: JobsConfig,
     pub sources: SourcesConfig,
     pub operator: OperatorConfig,
+    pub portal: PortalConfig,
+}
+
+/// The citizen portal: the map's tiles, postcodes for "near me", a region's municipalities.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortalConfig {
+    /// An https XYZ tile URL with {z}, {x} and {y}; unset, the map shows markers only and no
+    /// page requests another host.
+    pub map_tiles: Option<String>,
+    pub map_attribution: Option<String>,
+    /// A CSV file of `postcode,latitude,longitude` (`;` works too; a header line is skipped).
+    pub postcodes_file: Option<PathBuf>,
+    #[serde(default)]
+    pub municipalities: Vec<MunicipalityName>,
+    #[serde(skip)]
+    pub postcodes: std::collections::HashMap<String, (f64, f64)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MunicipalityName {
+    /// The Amtlicher Gemeindeschlüssel (8 digits).
+    pub ags: String,
+    pub name: String,
+}
+
+impl PortalConfig {
+    pub fn portal(&self) -> mitsprache_hub::Portal {
+        let some = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+        mitsprache_hub::Portal {
+            map_tiles: some(&self.map_tiles),
+            map_attribution: some(&self.map_attribution),
+            postcodes: self.postcodes.clone(),
+            municipalities: self.municipalities.iter().map(|m| (m.ags.clone(), m.name.clone())).collect(),
+        }
+    }
+}
+
+/// Reads a postcode table: one `postcode,latitude,longitude` a line; blank lines and a header
+/// are skipped, any other line that does not read is an error naming its number.
+pub fn read_postcodes(text: &str) -> anyhow::Result<std::collections::HashMap<String, (f64, f64)>> {
+    let mut out = std::collections::HashMap::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = line.split([',', ';', '\t']).map(str::trim).collect();
+        let parsed = match fields.as_slice() {
+            [code, lat, lon, ..] => match (lat.parse::<f64>(), lon.parse::<f64>()) {
+                (Ok(lat), Ok(lon)) if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => {
+                    Some((code.to_string(), (lat, lon)))
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        match parsed {
+            Some((code, at)) => {
+                out.insert(code, at);
+            }
+            None if i == 0 => {}
+            None => bail!("line {}: expected postcode,latitude,longitude", i + 1),
+        }
+    }
+    Ok(out)
 }
 
 /// Who runs the hub: shown in every page's footer, on the registration page and in mail. A
@@ -207,6 +274,7 @@ impl Default for Config {
             jobs: JobsConfig { lease_seconds: 30, poll_seconds: 1, concurrency: 8 },
             sources: SourcesConfig { request_timeout_seconds: 30 },
             operator: OperatorConfig::default(),
+            portal: PortalConfig::default(),
         }
     }
 }
@@ -276,11 +344,26 @@ impl Config {
             }
         }
         config.operator.texts = texts;
+        if let Some(path) = &config.portal.postcodes_file {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("key `portal.postcodes_file`: cannot read {}", path.display()))?;
+            config.portal.postcodes = read_postcodes(&text).context("key `portal.postcodes_file`")?;
+        }
         config.check()?;
         Ok(config)
     }
 
     fn check(&self) -> anyhow::Result<()> {
+        if let Some(tiles) = self.portal.map_tiles.as_deref().map(str::trim).filter(|t| !t.is_empty())
+            && (!tiles.starts_with("https://") || !["{z}", "{x}", "{y}"].iter().all(|p| tiles.contains(p)))
+        {
+            bail!("key `portal.map_tiles`: must be an https URL with {{z}}, {{x}} and {{y}}, got `{tiles}`");
+        }
+        for m in &self.portal.municipalities {
+            if !mitsprache_standard::check_ags(&m.ags) {
+                bail!("key `portal.municipalities`: `{}` is not an Amtlicher Gemeindeschlüssel (8 digits)", m.ags);
+            }
+        }
         if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
             bail!("key `public_url`: must start with http:// or https://, got `{}`", self.public_url);
         }
@@ -442,6 +525,16 @@ impl Config {
             "# accessibility_file = \"/etc/mitsprache/barrierefreiheit.txt\"".into(),
             "# accessibility_feedback = \"barrierefreiheit@musterstadt.de\"".into(),
             String::new(),
+            "[portal]".into(),
+            "# The map of the processes. Without a tile source it shows the markers on a blank ground, and no".into(),
+            "# page requests another host. basemap.de (BKG) is one German open base map:".into(),
+            "# map_tiles = \"https://sgx.geodatenzentrum.de/wmts_basemapde/tile/1.0.0/de_basemapde_web_raster_farbe/default/GLOBAL_WEBMERCATOR/{z}/{y}/{x}.png\"".into(),
+            "# map_attribution = \"© basemap.de / BKG\"".into(),
+            "# \"Near me\" by postcode: a CSV of postcode,latitude,longitude (e.g. from OpenStreetMap).".into(),
+            "# postcodes_file = \"/etc/mitsprache/postleitzahlen.csv\"".into(),
+            "# The municipalities of a regional hub, by name in the portal's choice:".into(),
+            "# municipalities = [{ ags = \"05315000\", name = \"Köln\" }]".into(),
+            String::new(),
             "[sources]".into(),
             "# The tools the hub pulls data from (mitsprache source add). A request that takes longer is tried again."
                 .into(),
@@ -528,6 +621,35 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.identity.registration_token.as_deref(), Some("fedcba9876543210fedcba9876543210fedcba"));
+    }
+
+    #[test]
+    fn the_portal_reads_its_postcodes_and_checks_its_tiles() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plz.csv");
+        std::fs::write(&path, "plz;lat;lon\n50667;50.9375;6.9603\n\n53111;50.7374;7.0982\n").unwrap();
+        let c = Config::load(
+            None,
+            &env(&[("MITSPRACHE_PORTAL__POSTCODES_FILE", path.to_str().unwrap())]),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(c.portal.postcodes.get("53111"), Some(&(50.7374, 7.0982)));
+        assert_eq!(c.portal.postcodes.len(), 2);
+        std::fs::write(&path, "50667;50.9375;6.9603\n53111;north;7.0982\n").unwrap();
+        let err = Config::load(
+            None,
+            &env(&[("MITSPRACHE_PORTAL__POSTCODES_FILE", path.to_str().unwrap())]),
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("line 2"), "{err:#}");
+        // Tiles over plain http, or without the tile coordinates, are refused at start.
+        for tiles in ["http://tiles.example/{z}/{x}/{y}.png", "https://tiles.example/tile.png"] {
+            let err = Config::load(None, &env(&[("MITSPRACHE_PORTAL__MAP_TILES", tiles)]), &Overrides::default())
+                .unwrap_err();
+            assert!(err.to_string().contains("portal.map_tiles"), "{err}");
+        }
     }
 
     #[test]

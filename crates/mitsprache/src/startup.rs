@@ -53,6 +53,7 @@ pub fn hub_config(config: &Config) -> HubConfig {
         },
         source_timeout: Duration::from_secs(config.sources.request_timeout_seconds),
         operator: std::sync::Arc::new(config.operator.operator()),
+        portal: std::sync::Arc::new(config.portal.portal()),
         ..HubConfig::default()
     }
 }

@@ -107,6 +107,30 @@ pub struct HubConfig {
     /// How long one request to a data source may take.
     pub source_timeout: std::time::Duration,
     pub operator: std::sync::Arc<Operator>,
+    pub portal: std::sync::Arc<Portal>,
+}
+
+/// The citizen portal's settings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Portal {
+    /// An XYZ tile URL (`…/{z}/{x}/{y}.png`) for the map. None by default: the map then shows
+    /// the processes' markers on a blank ground and no page requests another host.
+    pub map_tiles: Option<String>,
+    /// What the tile source asks to be credited with.
+    pub map_attribution: Option<String>,
+    /// Postcode → (latitude, longitude), for "near me" by postcode; empty without a table.
+    pub postcodes: std::collections::HashMap<String, (f64, f64)>,
+    /// (Amtlicher Gemeindeschlüssel, name) of the municipalities a regional hub serves, for the
+    /// portal's municipality choice.
+    pub municipalities: Vec<(String, String)>,
+}
+
+impl Portal {
+    /// The origin of the tile source, for the map page's Content-Security-Policy.
+    pub fn tile_origin(&self) -> Option<String> {
+        let url = url::Url::parse(self.map_tiles.as_deref()?).ok()?;
+        Some(url.origin().ascii_serialization())
+    }
 }
 
 impl HubConfig {
@@ -130,6 +154,7 @@ impl Default for HubConfig {
             login_window: Duration::minutes(15),
             source_timeout: std::time::Duration::from_secs(30),
             operator: std::sync::Arc::new(Operator::default()),
+            portal: std::sync::Arc::new(Portal::default()),
             open_registration: true,
             registration_token: None,
             upstream: Vec::new(),

@@ -46,6 +46,27 @@ pub struct DataFilter {
     pub per_page: u64,
     /// Processes closing soonest first (the portal's order) instead of the latest change.
     pub closing_first: bool,
+    pub process_type: Option<String>,
+    pub near: Option<Near>,
+}
+
+/// "Near me": records within `radius_km` of a point (a box around it, as the lists filter).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Near {
+    pub lat: f64,
+    pub lon: f64,
+    pub radius_km: f64,
+}
+
+impl Near {
+    /// (south, west, north, east) in millionths of a degree: a degree of latitude is 111.2 km,
+    /// one of longitude that times the cosine of the latitude.
+    pub fn bounds(&self) -> (i64, i64, i64, i64) {
+        let dlat = self.radius_km / 111.2;
+        let dlon = self.radius_km / (111.2 * self.lat.to_radians().cos().max(0.01));
+        let e6 = |v: f64| (v * 1e6).round() as i64;
+        (e6(self.lat - dlat), e6(self.lon - dlon), e6(self.lat + dlat), e6(self.lon + dlon))
+    }
 }
 
 /// The hub's id of a record: the same for the same type, source and external id on every
@@ -179,6 +200,8 @@ impl Hub {
             offset: f.page.saturating_sub(1).saturating_mul(per_page),
             limit: per_page,
             closing_first: f.closing_first,
+            process_type: f.process_type.clone(),
+            within: f.near.map(|n| n.bounds()),
         };
         Ok(self.store().data().list(&query).await?)
     }
@@ -293,6 +316,17 @@ pub(crate) fn new_record(source: &str, external_id: &str, record: &Record) -> Ne
             Record::Contribution(c) => c.author.clone(),
             _ => None,
         },
+        process_type: match record {
+            Record::Process(p) => p.process_type.clone(),
+            _ => None,
+        },
+        position: match record {
+            Record::Process(p) => p.geometry.as_ref(),
+            Record::Contribution(c) => c.location.as_ref(),
+            _ => None,
+        }
+        .and_then(mitsprache_standard::representative_point)
+        .map(|(lon, lat)| ((lat * 1e6).round() as i64, (lon * 1e6).round() as i64)),
     }
 }
 
@@ -311,5 +345,7 @@ pub(crate) fn tombstone(kind: Kind, source: &str, external_id: &str) -> NewRecor
         updated_at: None,
         closes_at: None,
         author: None,
+        process_type: None,
+        position: None,
     }
 }

@@ -18,6 +18,7 @@ pub mod config;
 pub mod conformance;
 pub mod connectors;
 pub mod data;
+pub mod demo;
 pub mod error;
 pub mod jobs;
 pub mod keys;
@@ -30,7 +31,7 @@ pub mod tokens;
 pub mod upstream;
 pub mod vendors;
 
-pub use config::{HubConfig, JobsConfig, LegalText, Operator, UpstreamProvider};
+pub use config::{HubConfig, JobsConfig, LegalText, Operator, Portal, UpstreamProvider};
 pub use error::{Error, Forbidden, Result};
 pub use sessions::Current;
 

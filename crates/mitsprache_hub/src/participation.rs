@@ -355,6 +355,11 @@ pub struct MunicipalityActivity {
 }
 
 impl Hub {
+    /// Every municipality with a live process.
+    pub async fn data_municipalities(&self) -> Result<Vec<String>> {
+        Ok(self.store().participation().municipalities().await?)
+    }
+
     /// What happens in a municipality across tools: contributions per month and the tools in use.
     pub async fn municipality_activity(&self, ags: &str) -> Result<MunicipalityActivity> {
         let (counted, sources) = self.store().participation().municipality_activity(ags).await?;

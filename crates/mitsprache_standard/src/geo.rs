@@ -42,6 +42,33 @@ pub fn point_position(value: &Value) -> Option<(f64, f64)> {
     Some((c.first()?.as_f64()?, c.get(1)?.as_f64()?))
 }
 
+/// A point that stands for a geometry on a map and in "near me": the centre of its bounding
+/// box, as (longitude, latitude). None without positions.
+pub fn representative_point(value: &Value) -> Option<(f64, f64)> {
+    fn walk(v: &Value, b: &mut Option<(f64, f64, f64, f64)>) {
+        match v {
+            Value::Array(items) if items.first().is_some_and(Value::is_number) => {
+                if let (Some(lon), Some(lat)) = (items[0].as_f64(), items.get(1).and_then(Value::as_f64)) {
+                    let (w, s, e, n) = b.get_or_insert((lon, lat, lon, lat));
+                    (*w, *s, *e, *n) = (w.min(lon), s.min(lat), e.max(lon), n.max(lat));
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|i| walk(i, b)),
+            _ => {}
+        }
+    }
+    let mut bounds = None;
+    match value.get("type").and_then(Value::as_str) {
+        Some("GeometryCollection") => {
+            for g in value.get("geometries").and_then(Value::as_array).into_iter().flatten() {
+                walk(g.get("coordinates").unwrap_or(&Value::Null), &mut bounds);
+            }
+        }
+        _ => walk(value.get("coordinates")?, &mut bounds),
+    }
+    bounds.map(|(w, s, e, n)| ((w + e) / 2.0, (s + n) / 2.0))
+}
+
 fn check_nested(value: &Value, depth: usize) -> Result<(), String> {
     let items = value.as_array().ok_or("coordinates must be arrays")?;
     if depth == 0 {
@@ -81,6 +108,17 @@ fn check_rings(coordinates: &Value, multi: bool) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_geometry_is_represented_by_the_centre_of_its_bounds() {
+        let polygon = serde_json::json!({"type": "Polygon", "coordinates": [[[7.0, 50.0], [8.0, 50.0], [8.0, 51.0], [7.0, 50.0]]]});
+        assert_eq!(super::representative_point(&polygon), Some((7.5, 50.5)));
+        let point = serde_json::json!({"type": "Point", "coordinates": [6.95, 50.94]});
+        assert_eq!(super::representative_point(&point), Some((6.95, 50.94)));
+        let collection = serde_json::json!({"type": "GeometryCollection", "geometries": [point, {"type": "Point", "coordinates": [7.05, 51.04]}]});
+        let (lon, lat) = super::representative_point(&collection).unwrap();
+        assert!((lon - 7.0).abs() < 1e-9 && (lat - 50.99).abs() < 1e-9);
+    }
+
     use super::*;
     use serde_json::json;
 

@@ -19,7 +19,7 @@ mod schema;
 mod text;
 
 pub use feeds::{FeedItem, atom, geojson, icalendar};
-pub use geo::{check_geometry, check_point, point_position};
+pub use geo::{check_geometry, check_point, point_position, representative_point};
 pub use ndjson::{Line, LineError, parse_line};
 pub use records::{
     Budget, Contribution, ContributionKind, ContributionStatus, Event, ImplementationStatus, Organisation, Paper,

@@ -33,6 +33,10 @@ pub struct NewRecord {
     pub closes_at: Option<OffsetDateTime>,
     /// A contribution's author: the pairwise subject the source was issued.
     pub author: Option<String>,
+    pub process_type: Option<String>,
+    /// The point standing for the record's geometry: (latitude, longitude) in millionths of a
+    /// degree.
+    pub position: Option<(i64, i64)>,
 }
 
 /// How a record reached the hub.
@@ -89,11 +93,14 @@ pub struct DataQuery {
     /// Processes closing soonest first (those without a closing time last) instead of the
     /// latest change first.
     pub closing_first: bool,
+    pub process_type: Option<String>,
+    /// Records whose point lies in this box: (south, west, north, east) in millionths of a degree.
+    pub within: Option<(i64, i64, i64, i64)>,
 }
 
 /// Ids looked up per statement.
 const LOOKUP: usize = 500;
-/// New records per INSERT: 17 values each stays far below SQLite's 32,766 bound parameters.
+/// New records per INSERT: 20 values each stays far below SQLite's 32,766 bound parameters.
 const INSERT_ROWS: usize = 200;
 
 pub(crate) const COLUMNS: &str = "id, kind, source, external_id, doc, deleted, via, fetched_at, created, modified";
@@ -249,6 +256,14 @@ impl<'a> DataStore<'a> {
         if let Some(p) = &q.process {
             add("process = ?", p.clone());
         }
+        if let Some(t) = &q.process_type {
+            add("process_type = ?", t.clone());
+        }
+        // Whole numbers, checked by the type: written into the SQL, so that they need no casts
+        // across the two backends' integer binding.
+        if let Some((south, west, north, east)) = q.within {
+            clauses.push(format!("lat_e6 BETWEEN {south} AND {north} AND lon_e6 BETWEEN {west} AND {east}"));
+        }
         let mut since_at = None;
         let order = match q.modified_since {
             Some(since) => {
@@ -355,8 +370,8 @@ async fn change(
             }
             sqlx::query(
                 "UPDATE data_records SET doc = $2, deleted = 0, process = $3, status = $4, municipality = $5, topics = $6, \
-                 search = $7, updated_at = $8, via = $9, fetched_at = $10, modified = $10, closes_at = $11, author = $12 \
-                 WHERE id = $1",
+                 search = $7, updated_at = $8, via = $9, fetched_at = $10, modified = $10, closes_at = $11, author = $12, \
+                 process_type = $13, lat_e6 = $14, lon_e6 = $15 WHERE id = $1",
             )
             .bind(&r.id)
             .bind(doc)
@@ -370,6 +385,9 @@ async fn change(
             .bind(now)
             .bind(r.closes_at.map(secs))
             .bind(&r.author)
+            .bind(&r.process_type)
+            .bind(r.position.map(|p| p.0))
+            .bind(r.position.map(|p| p.1))
             .execute(&mut **tx)
             .await?;
             Ok(Applied::Updated)
@@ -398,11 +416,12 @@ async fn insert_many(
         return Ok(());
     }
     let values: Vec<String> = (0..rows.len())
-        .map(|i| format!("({}, 0, {})", list(backend, i * 17 + 1, 5), list(backend, i * 17 + 6, 12)))
+        .map(|i| format!("({}, 0, {})", list(backend, i * 20 + 1, 5), list(backend, i * 20 + 6, 15)))
         .collect();
     let sql = format!(
         "INSERT INTO data_records (id, kind, source, external_id, doc, deleted, process, status, municipality, \
-         topics, search, updated_at, via, fetched_at, created, modified, closes_at, author) VALUES {}",
+         topics, search, updated_at, via, fetched_at, created, modified, closes_at, author, process_type, lat_e6, lon_e6) \
+         VALUES {}",
         values.join(", ")
     );
     let now = secs(via.fetched_at);
@@ -425,7 +444,10 @@ async fn insert_many(
             .bind(now)
             .bind(now)
             .bind(r.closes_at.map(secs))
-            .bind(&r.author);
+            .bind(&r.author)
+            .bind(&r.process_type)
+            .bind(r.position.map(|p| p.0))
+            .bind(r.position.map(|p| p.1));
     }
     q.execute(&mut **tx).await.map_err(unique_as_conflict)?;
     Ok(())

@@ -377,6 +377,17 @@ impl<'a> Participation<'a> {
 }
 
 impl<'a> Participation<'a> {
+    /// Every municipality with a live process, by key.
+    pub async fn municipalities(&self) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT municipality FROM data_records WHERE kind = 'process' AND deleted = 0 \
+             AND municipality IS NOT NULL ORDER BY municipality LIMIT 1000",
+        )
+        .fetch_all(self.store.pool())
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get("municipality")?)).collect()
+    }
+
     /// Contributions to the processes of a municipality per month (`YYYY-MM` of the record's
     /// `created_at`, as the tool wrote it), oldest first; and per source, the number of its
     /// processes there.

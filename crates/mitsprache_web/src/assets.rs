@@ -28,3 +28,30 @@ pub async fn form_post_script() -> impl IntoResponse {
         FORM_POST,
     )
 }
+
+const MAP: &str = include_str!("../assets/map.js");
+/// Leaflet 1.9.4 from npm, unchanged (see `assets/vendor/leaflet/README.md`).
+const LEAFLET_JS: &str = include_str!("../assets/vendor/leaflet/leaflet.js");
+const LEAFLET_CSS: &str = include_str!("../assets/vendor/leaflet/leaflet.css");
+
+fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+        ],
+        body,
+    )
+}
+
+pub async fn map_script() -> impl IntoResponse {
+    asset("text/javascript; charset=utf-8", MAP)
+}
+
+pub async fn leaflet_script() -> impl IntoResponse {
+    asset("text/javascript; charset=utf-8", LEAFLET_JS)
+}
+
+pub async fn leaflet_style() -> impl IntoResponse {
+    asset("text/css; charset=utf-8", LEAFLET_CSS)
+}

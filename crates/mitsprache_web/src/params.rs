@@ -145,8 +145,30 @@ fn is_language_tag(tag: &str) -> bool {
 }
 
 /// The filters of the data lists (`/api/v1/processes`, `/api/v1/contributions`, …).
-pub const DATA_FILTERS: [&str; 9] =
-    ["source", "municipality", "status", "topic", "q", "process", "modified_since", "page", "per_page"];
+pub const DATA_FILTERS: [&str; 12] = [
+    "source",
+    "municipality",
+    "status",
+    "topic",
+    "process_type",
+    "near",
+    "radius",
+    "q",
+    "process",
+    "modified_since",
+    "page",
+    "per_page",
+];
+
+/// The most a "near me" radius may be, in kilometres.
+pub const MAX_RADIUS_KM: f64 = 200.0;
+
+/// `near` as `latitude,longitude` in WGS 84 (what a browser's geolocation gives).
+pub fn coordinates(v: &str) -> Option<(f64, f64)> {
+    let (lat, lon) = v.split_once(',')?;
+    let (lat, lon): (f64, f64) = (lat.trim().parse().ok()?, lon.trim().parse().ok()?);
+    ((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)).then_some((lat, lon))
+}
 
 /// Reads a data list's filters. `process` is the hub's id of a process; the caller resolves it.
 /// Which filters apply depends on the record type; one that does not apply is rejected.
@@ -156,7 +178,8 @@ pub fn data_query(
 ) -> Result<mitsprache_hub::data::DataFilter, Error> {
     use mitsprache_standard::{Kind, ProcessStatus};
     let applies = |name: &str| match name {
-        "status" | "topic" => kind == Kind::Process,
+        "status" | "topic" | "process_type" => kind == Kind::Process,
+        "near" | "radius" => matches!(kind, Kind::Process | Kind::Contribution),
         "municipality" => matches!(kind, Kind::Process | Kind::Organisation | Kind::Paper),
         "process" => matches!(kind, Kind::Contribution | Kind::Event | Kind::Result | Kind::Paper),
         _ => true,
@@ -195,7 +218,27 @@ pub fn data_query(
                 .map_err(|_| invalid("modified_since", "must be an RFC 3339 date-time, e.g. 2026-05-01T00:00:00Z"))?,
         ),
     };
+    let near = match text("near", 60)? {
+        None if single(pairs, "radius")?.is_some() => return Err(invalid("radius", "needs near")),
+        None => None,
+        Some(v) => {
+            let (lat, lon) = coordinates(&v)
+                .ok_or_else(|| invalid("near", "must be latitude,longitude in WGS 84, e.g. 50.94,6.96"))?;
+            let radius_km = match single(pairs, "radius")? {
+                None => 10.0,
+                Some(r) => r
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|r| *r > 0.0 && *r <= MAX_RADIUS_KM)
+                    .ok_or_else(|| invalid("radius", "must be a number of kilometres above 0 and at most 200"))?,
+            };
+            Some(mitsprache_hub::data::Near { lat, lon, radius_km })
+        }
+    };
     Ok(mitsprache_hub::data::DataFilter {
+        process_type: text("process_type", 100)?,
+        near,
         source: text("source", 200)?,
         municipality,
         status,

@@ -177,6 +177,7 @@ pub fn router(state: AppState) -> Router {
     let pages = Router::new()
         .route("/", get(pages::operator::home))
         .route("/beteiligung", get(pages::portal::list))
+        .route("/beteiligung/karte", get(pages::portal::map))
         .route("/beteiligung/{id}", get(pages::portal::process))
         .route("/kommune/{ags}", get(pages::portal::municipality))
         .route("/impressum", get(pages::operator::imprint))
@@ -196,7 +197,10 @@ pub fn router(state: AppState) -> Router {
         .layer(body_limit())
         .layer(timeout())
         .layer(pages_errors.clone())
-        .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP)));
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(PAGE_CSP),
+        ));
 
     // Login, consent and account pages set their own CSP where a form must reach a tool.
     let identity_pages = Router::new()
@@ -274,6 +278,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/assets/style.css", get(assets::style))
         .route("/assets/form-post.js", get(assets::form_post_script))
+        .route("/assets/map.js", get(assets::map_script))
+        .route("/assets/vendor/leaflet/leaflet.js", get(assets::leaflet_script))
+        .route("/assets/vendor/leaflet/leaflet.css", get(assets::leaflet_style))
         .merge(pages)
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

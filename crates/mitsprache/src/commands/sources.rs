@@ -127,3 +127,18 @@ fn explain(e: Error) -> anyhow::Error {
         e => e.into(),
     }
 }
+
+/// `mitsprache demo generate`: example data, with the time it took (the portal benchmark reads it).
+pub async fn demo(config: &Config, processes: u64, contributions: u64, seed: u64) -> anyhow::Result<()> {
+    let hub = hub(config).await?;
+    let start = std::time::Instant::now();
+    let report = hub.generate_demo(processes, contributions, seed).await.context("generating the demo data failed")?;
+    let seconds = start.elapsed().as_secs_f64();
+    write_stdout(&format!(
+        "{} processes and {} contributions written as source `{}` in {seconds:.1} s ({:.0} records/s)\n",
+        report.processes,
+        report.contributions,
+        mitsprache_hub::demo::SOURCE,
+        (report.processes + report.contributions) as f64 / seconds.max(1e-9)
+    ))
+}

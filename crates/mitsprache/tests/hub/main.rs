@@ -45,6 +45,8 @@ on_both_backends! {
     participation::a_citizen_finds_follows_and_deletes_their_participation_across_tools,
     participation::deletion_events_are_retried_refused_or_sent_by_scim,
     participation::the_municipality_page_charts_contributions_across_tools,
+    pages::the_portal_filters_by_kind_and_nearness_and_shows_the_same_on_a_map,
+    pages::without_a_tile_source_the_map_requests_no_other_host,
     sources::a_source_is_checked_and_synced_once_at_a_time,
     data::a_tool_pushes_its_records_and_anyone_reads_them,
     data::a_rejected_record_names_its_fields,

@@ -313,3 +313,81 @@ pub async fn a_card_never_states_more_than_its_record(app: TestApp) {
         "{maengelmelder}"
     );
 }
+
+pub async fn the_portal_filters_by_kind_and_nearness_and_shows_the_same_on_a_map(app: TestApp) {
+    use crate::data::{process, push, tool_token};
+    let app = app
+        .spawn_with(|c| {
+            c.portal.map_tiles = Some("https://kacheln.example/{z}/{x}/{y}.png".into());
+            c.portal.map_attribution = Some("© Kacheln".into());
+            c.portal.postcodes = [("50667".to_owned(), (50.94, 6.96))].into_iter().collect();
+            c.portal.municipalities =
+                vec![mitsprache::config::MunicipalityName { ags: "05315000".into(), name: "Köln".into() }];
+        })
+        .await;
+    let (_, token) = tool_token(&app).await;
+    for (id, kind, lon, lat, municipality) in [
+        ("dom", "consultation", 6.958, 50.941, "05315000"),
+        ("ehrenfeld", "budget", 6.91, 50.95, "05315000"),
+        ("bonn", "consultation", 7.10, 50.73, "05314000"),
+    ] {
+        let mut p = process(&format!("Verfahren {id}"));
+        p["process_type"] = serde_json::json!(kind);
+        p["geometry"] = serde_json::json!({"type": "Point", "coordinates": [lon, lat]});
+        p["municipality"] = serde_json::json!(municipality);
+        assert_eq!(push(&app, &token, &format!("/api/v1/data/processes/{id}"), &p).await.status(), 201);
+    }
+    let titles = |v: &serde_json::Value| -> Vec<String> {
+        let mut t: Vec<String> =
+            v["items"].as_array().unwrap().iter().map(|i| i["external_id"].as_str().unwrap().to_owned()).collect();
+        t.sort();
+        t
+    };
+    // The API: by process type, and within a radius (Bonn is 24 km from the cathedral).
+    assert_eq!(titles(&app.get_json("/api/v1/processes?process_type=budget").await), vec!["ehrenfeld"]);
+    assert_eq!(titles(&app.get_json("/api/v1/processes?near=50.941,6.958&radius=10").await), vec!["dom", "ehrenfeld"]);
+    assert_eq!(titles(&app.get_json("/api/v1/processes?near=50.941,6.958&radius=2").await), vec!["dom"]);
+    assert_eq!(titles(&app.get_json("/api/v1/processes?near=50.941,6.958&radius=40").await).len(), 3);
+    crate::helpers::assert_problem(app.get("/api/v1/processes?near=91,0").await, 400, "invalid-parameter").await;
+    crate::helpers::assert_problem(app.get("/api/v1/processes?radius=5").await, 400, "invalid-parameter").await;
+    // The portal: the same by postcode, shareable in the URL, and the regional municipality choice.
+    let (_, near) = app.get_html("/beteiligung?plz=50667&radius=5&typ=consultation", "de").await;
+    assert!(near.contains("1 Verfahren") && near.contains("Verfahren dom"), "{near}");
+    assert!(near.contains(r#"<option value="05315000">Köln (05315000)</option>"#), "{near}");
+    assert!(
+        near.contains("/api/v1/processes.atom?status=open%2Cupcoming&#38;process_type=consultation&#38;near="),
+        "the feeds keep the filters"
+    );
+    let (_, unknown) = app.get_html("/beteiligung?plz=99999", "de").await;
+    assert!(unknown.contains("Diese Postleitzahl kennt der Hub nicht") && unknown.contains("3 Verfahren"));
+    // The map: the same filters, the list beneath it, Leaflet from the hub, tiles only from the
+    // configured host.
+    let r = app.get("/beteiligung/karte?typ=consultation").await;
+    assert_eq!(r.status(), 200);
+    let csp = r.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("img-src 'self' data: https://kacheln.example;"),
+        "{csp}"
+    );
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains(
+            r#"data-geojson="/api/v1/processes.geojson?status=open%2Cupcoming&#38;process_type=consultation""#
+        ),
+        "{html}"
+    );
+    assert!(html.contains(r#"data-tiles="https://kacheln.example/{z}/{x}/{y}.png""#));
+    assert!(html.contains("Verfahren dom") && html.contains("Verfahren bonn") && !html.contains("Verfahren ehrenfeld"));
+    assert!(html.contains(r#"<script src="/assets/vendor/leaflet/leaflet.js"></script>"#));
+    assert_eq!(app.get("/assets/vendor/leaflet/leaflet.js").await.status(), 200);
+    // Other pages still allow no script at all.
+    let list = app.get("/beteiligung").await;
+    assert!(!list.headers()["content-security-policy"].to_str().unwrap().contains("script-src"));
+}
+
+pub async fn without_a_tile_source_the_map_requests_no_other_host(app: TestApp) {
+    let r = app.get("/beteiligung/karte").await;
+    let csp = r.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("img-src 'self' data:;"), "{csp}");
+    assert!(r.text().await.unwrap().contains(r#"data-tiles="""#));
+}

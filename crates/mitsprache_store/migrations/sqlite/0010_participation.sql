@@ -8,6 +8,14 @@ ALTER TABLE data_records ADD COLUMN author TEXT;
 UPDATE data_records SET author = json_extract(doc, '$.author') WHERE kind = 'contribution' AND doc IS NOT NULL;
 CREATE INDEX data_records_author ON data_records (source, author) WHERE author IS NOT NULL;
 
+-- A process's type (the taxonomy's key), and the point that stands for its geometry (the
+-- centre of its bounds) in millionths of a degree, for the portal's filters and "near me".
+-- NULL until a record is written again after this migration.
+ALTER TABLE data_records ADD COLUMN process_type TEXT;
+ALTER TABLE data_records ADD COLUMN lat_e6 BIGINT;
+ALTER TABLE data_records ADD COLUMN lon_e6 BIGINT;
+CREATE INDEX data_records_position ON data_records (kind, lat_e6) WHERE lat_e6 IS NOT NULL;
+
 -- A record's status as it changed: from old_status (NULL: none) to new_status.
 CREATE TABLE data_status_changes (
     record_id TEXT NOT NULL,

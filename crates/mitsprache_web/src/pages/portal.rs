@@ -39,20 +39,50 @@ pub struct PortalPage {
     pub ctx: Ctx,
     pub items: Vec<ProcessItem>,
     pub total: u64,
-    pub status: String,
-    pub municipality: String,
-    pub topic: String,
-    pub tool: String,
-    pub q: String,
-    pub sort: String,
+    pub f: PortalFilters,
     /// (source, name) of every tool with data.
     pub tools: Vec<(String, String)>,
+    /// (key, name) of every municipality with processes; a regional hub names them.
+    pub municipalities: Vec<(String, String)>,
+    /// (key, label) of the taxonomy's process types.
+    pub process_types: Vec<(String, String)>,
+    /// Whether the operator gave a postcode table.
+    pub postcodes: bool,
+    pub map_link: String,
     pub previous: Option<String>,
     pub next: Option<String>,
     pub page: u64,
     pub pages: u64,
-    /// A filter value the hub cannot use, named for the person.
-    pub problem: Option<String>,
+}
+
+/// The municipalities to choose from: those with processes, named by the operator's list
+/// where it names them, and every municipality of that list.
+async fn municipality_choices(
+    state: &AppState,
+    portal: &mitsprache_hub::Portal,
+) -> Result<Vec<(String, String)>, WebError> {
+    let mut out: Vec<(String, String)> = state
+        .hub()
+        .data_municipalities()
+        .await?
+        .into_iter()
+        .map(|ags| {
+            let name = portal.municipalities.iter().find(|(a, _)| *a == ags).map(|(_, n)| format!("{n} ({ags})"));
+            (ags.clone(), name.unwrap_or(ags))
+        })
+        .collect();
+    for (ags, name) in &portal.municipalities {
+        if !out.iter().any(|(a, _)| a == ags) {
+            out.push((ags.clone(), format!("{name} ({ags})")));
+        }
+    }
+    out.sort_by_key(|m| m.1.to_lowercase());
+    Ok(out)
+}
+
+fn process_type_choices(state: &AppState, locale: Locale) -> Vec<(String, String)> {
+    let catalogue = state.hub().catalogue();
+    catalogue.taxonomy.process_types.iter().map(|t| (t.key.clone(), t.label.get(locale).to_owned())).collect()
 }
 
 /// A language map's text in the page's language, else German, else any; and its language.
@@ -66,51 +96,16 @@ fn text_of(v: Option<&Value>, locale: Locale) -> (String, String) {
     map.iter().find_map(|(k, t)| t.as_str().map(|t| (t.to_owned(), k.clone()))).unwrap_or_default()
 }
 
-pub async fn list(State(state): State<AppState>, lang: Lang, RawQuery(raw): RawQuery) -> Result<Response, WebError> {
-    let pairs = crate::params::pairs(raw.as_deref());
-    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_owned()).unwrap_or_default();
-    let (status, municipality, topic, tool, q) =
-        (get("status"), get("municipality"), get("topic"), get("tool"), get("q"));
-    // Closing soonest first, unless the person asks for the latest change.
-    let sort = if get("sort") == "aenderung" { "aenderung".to_owned() } else { "ende".to_owned() };
-    let page: u64 = get("page").parse().unwrap_or(1).clamp(1, 10_000);
-    let mut problem = None;
-    let statuses = match status.as_str() {
-        "" | "aktiv" => Some("open,upcoming".to_owned()),
-        "open" | "upcoming" | "closed" => Some(status.clone()),
-        "alle" => None,
-        _ => {
-            problem = Some("status");
-            Some("open,upcoming".to_owned())
-        }
-    };
-    let municipality_filter = match municipality.as_str() {
-        "" => None,
-        m if check_ags(m) => Some(m.to_owned()),
-        _ => {
-            problem = problem.or(Some("municipality"));
-            None
-        }
-    };
-    let filter = DataFilter {
-        source: (!tool.is_empty()).then(|| tool.clone()),
-        municipality: municipality_filter,
-        status: statuses,
-        topic: (!topic.is_empty()).then(|| topic.clone()),
-        q: (!q.is_empty()).then(|| q.chars().take(200).collect()),
-        process: None,
-        modified_since: None,
-        page,
-        per_page: PER_PAGE,
-        closing_first: sort == "ende",
-    };
-    let (total, records) = state.hub().data_list(Kind::Process, &filter).await?;
-    let sources = state.hub().data_sources().await?;
+/// The list's entries, each named by its tool.
+fn process_items(
+    records: &[mitsprache_hub::data::StoredRecord],
+    sources: &[(String, String)],
+    locale: Locale,
+) -> Vec<ProcessItem> {
     let label = |source: &str| {
         sources.iter().find(|(s, _)| s == source).map(|(_, name)| name.clone()).unwrap_or_else(|| source.to_owned())
     };
-    let locale = lang.locale;
-    let items = records
+    records
         .iter()
         .filter_map(|r| {
             let doc: Value = serde_json::from_str(r.doc.as_deref()?).ok()?;
@@ -138,7 +133,190 @@ pub async fn list(State(state): State<AppState>, lang: Lang, RawQuery(raw): RawQ
                 url: doc.get("url").and_then(Value::as_str).unwrap_or_default().to_owned(),
             })
         })
-        .collect();
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "map.html")]
+pub struct MapPage {
+    pub ctx: Ctx,
+    pub items: Vec<ProcessItem>,
+    pub total: u64,
+    pub geojson: String,
+    pub tiles: String,
+    pub attribution: String,
+    pub list_link: String,
+}
+
+/// `/beteiligung/karte`: the list's processes on a map, with the same filters. The map library
+/// (Leaflet) and the script come from the hub; tiles only from a source the operator
+/// configured, which the page's Content-Security-Policy then allows and nothing else. The
+/// first 100 processes are listed beneath as the accessible alternative.
+pub async fn map(State(state): State<AppState>, lang: Lang, RawQuery(raw): RawQuery) -> Result<Response, WebError> {
+    let pairs = crate::params::pairs(raw.as_deref());
+    let portal = state.hub().config().portal.clone();
+    let f = portal_filters(&pairs, &portal, 100);
+    let (total, records) = state.hub().data_list(Kind::Process, &f.filter).await?;
+    let sources = state.hub().data_sources().await?;
+    let items = process_items(&records, &sources, lang.locale);
+    let keep: Vec<(String, String)> = pairs.iter().filter(|(k, _)| k != "page").cloned().collect();
+    let page = MapPage {
+        ctx: Ctx::new(&lang, "/beteiligung/karte", raw.as_deref()),
+        items,
+        total,
+        geojson: format!("/api/v1/processes.geojson{}", f.api_query),
+        tiles: portal.map_tiles.clone().unwrap_or_default(),
+        attribution: portal.map_attribution.clone().unwrap_or_default(),
+        list_link: crate::pages::view::url("/beteiligung", &keep),
+    };
+    let mut r = render(&page, &lang, StatusCode::OK);
+    let img = match portal.tile_origin() {
+        Some(origin) => format!("img-src 'self' data: {origin}"),
+        None => "img-src 'self' data:".to_owned(),
+    };
+    let csp = format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; {img}; connect-src 'self'; form-action 'self'; \
+         base-uri 'none'; frame-ancestors 'none'"
+    );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    Ok(r)
+}
+
+/// The portal's filters as the URL carries them (German names, shareable), read once for the
+/// list, the map and the feed links.
+pub struct PortalFilters {
+    pub status: String,
+    pub municipality: String,
+    pub topic: String,
+    pub process_type: String,
+    pub tool: String,
+    pub q: String,
+    pub sort: String,
+    /// "near me": a postcode, or coordinates `latitude,longitude`, and the radius in km.
+    pub plz: String,
+    pub near: String,
+    pub radius: String,
+    pub page: u64,
+    /// A filter value the hub cannot use, named for the person.
+    pub problem: Option<String>,
+    pub filter: DataFilter,
+    /// The same filters in the read API's names, for the feeds and the map's GeoJSON.
+    pub api_query: String,
+}
+
+pub fn portal_filters(pairs: &[(String, String)], portal: &mitsprache_hub::Portal, per_page: u64) -> PortalFilters {
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_owned()).unwrap_or_default();
+    let (status, municipality, topic, tool, q) =
+        (get("status"), get("municipality"), get("topic"), get("tool"), get("q"));
+    let (process_type, plz, near, radius) = (get("typ"), get("plz"), get("near"), get("radius"));
+    // Closing soonest first, unless the person asks for the latest change.
+    let sort = if get("sort") == "aenderung" { "aenderung".to_owned() } else { "ende".to_owned() };
+    let page: u64 = get("page").parse().unwrap_or(1).clamp(1, 10_000);
+    let mut problem = None;
+    let statuses = match status.as_str() {
+        "" | "aktiv" => Some("open,upcoming".to_owned()),
+        "open" | "upcoming" | "closed" => Some(status.clone()),
+        "alle" => None,
+        _ => {
+            problem = Some("status");
+            Some("open,upcoming".to_owned())
+        }
+    };
+    let municipality_filter = match municipality.as_str() {
+        "" => None,
+        m if check_ags(m) => Some(m.to_owned()),
+        _ => {
+            problem = problem.or(Some("municipality"));
+            None
+        }
+    };
+    let radius_km = match radius.as_str() {
+        "" => 10.0,
+        r => match r.parse::<f64>() {
+            Ok(r) if r > 0.0 && r <= crate::params::MAX_RADIUS_KM => r,
+            _ => {
+                problem = problem.or(Some("radius"));
+                10.0
+            }
+        },
+    };
+    let point = if !near.is_empty() {
+        let p = crate::params::coordinates(&near);
+        if p.is_none() {
+            problem = problem.or(Some("near"));
+        }
+        p
+    } else if !plz.is_empty() {
+        let p = portal.postcodes.get(&plz).copied();
+        if p.is_none() {
+            problem = problem.or(Some("plz"));
+        }
+        p
+    } else {
+        None
+    };
+    let near_filter = point.map(|(lat, lon)| mitsprache_hub::data::Near { lat, lon, radius_km });
+    let filter = DataFilter {
+        source: (!tool.is_empty()).then(|| tool.clone()),
+        municipality: municipality_filter,
+        status: statuses,
+        topic: (!topic.is_empty()).then(|| topic.clone()),
+        q: (!q.is_empty()).then(|| q.chars().take(200).collect()),
+        process: None,
+        modified_since: None,
+        page,
+        per_page,
+        closing_first: sort == "ende",
+        process_type: (!process_type.is_empty()).then(|| process_type.clone()),
+        near: near_filter,
+    };
+    let mut api: Vec<(String, String)> = Vec::new();
+    for (k, v) in [
+        ("source", &filter.source),
+        ("municipality", &filter.municipality),
+        ("status", &filter.status),
+        ("topic", &filter.topic),
+        ("process_type", &filter.process_type),
+        ("q", &filter.q),
+    ] {
+        if let Some(v) = v {
+            api.push((k.into(), v.clone()));
+        }
+    }
+    if let Some(n) = near_filter {
+        api.push(("near".into(), format!("{},{}", n.lat, n.lon)));
+        api.push(("radius".into(), n.radius_km.to_string()));
+    }
+    let api_query = crate::pages::view::url("", &api);
+    PortalFilters {
+        status,
+        municipality,
+        topic,
+        process_type,
+        tool,
+        q,
+        sort,
+        plz,
+        near,
+        radius,
+        page,
+        problem: problem.map(str::to_owned),
+        filter,
+        api_query,
+    }
+}
+
+pub async fn list(State(state): State<AppState>, lang: Lang, RawQuery(raw): RawQuery) -> Result<Response, WebError> {
+    let pairs = crate::params::pairs(raw.as_deref());
+    let portal = state.hub().config().portal.clone();
+    let f = portal_filters(&pairs, &portal, PER_PAGE);
+    let filter = f.filter.clone();
+    let page = f.page;
+    let (total, records) = state.hub().data_list(Kind::Process, &filter).await?;
+    let sources = state.hub().data_sources().await?;
+    let items = process_items(&records, &sources, lang.locale);
     let pages = total.div_ceil(PER_PAGE).max(1);
     let link = |p: u64| {
         let mut keep: Vec<(String, String)> = pairs.iter().filter(|(k, _)| k != "page").cloned().collect();
@@ -147,22 +325,25 @@ pub async fn list(State(state): State<AppState>, lang: Lang, RawQuery(raw): RawQ
     };
     let tools = sources.clone();
     let ctx = Ctx::new(&lang, "/beteiligung", raw.as_deref());
+    let municipalities = municipality_choices(&state, &portal).await?;
+    let process_types = process_type_choices(&state, lang.locale);
     let page_view = PortalPage {
         ctx,
         items,
         total,
-        status,
-        municipality,
-        topic,
-        tool,
-        q,
-        sort,
         tools,
         previous: (page > 1).then(|| link(page - 1)),
         next: (page < pages).then(|| link(page + 1)),
         page,
         pages,
-        problem: problem.map(str::to_owned),
+        municipalities,
+        process_types,
+        postcodes: !portal.postcodes.is_empty(),
+        map_link: crate::pages::view::url(
+            "/beteiligung/karte",
+            &pairs.iter().filter(|(k, _)| k != "page").cloned().collect::<Vec<_>>(),
+        ),
+        f,
     };
     Ok(render(&page_view, &lang, StatusCode::OK))
 }
@@ -260,6 +441,8 @@ pub async fn process(
         page: 1,
         per_page,
         closing_first: false,
+        process_type: None,
+        near: None,
     };
     let entries = |records: &[mitsprache_hub::data::StoredRecord], time: &str| -> Vec<EntryView> {
         records
@@ -375,6 +558,8 @@ pub async fn municipality(
         page: 1,
         per_page: 100,
         closing_first: true,
+        process_type: None,
+        near: None,
     };
     let (total, records) = hub.data_list(Kind::Process, &filter).await?;
     let activity = hub.municipality_activity(&ags).await?;
