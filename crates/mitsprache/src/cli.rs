@@ -29,6 +29,10 @@ enum Command {
         /// Address to listen on, e.g. 127.0.0.1:8080.
         #[arg(long, value_name = "ADDR")]
         listen: Option<SocketAddr>,
+        /// Write example processes and contributions (source `demo`) on the first start, so the
+        /// portal has something to show; never for a public hub.
+        #[arg(long)]
+        demo: bool,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -298,7 +302,7 @@ pub async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let env: Vec<(String, String)> = std::env::vars().collect();
     let listen = match &cli.command {
-        Command::Serve { listen } => *listen,
+        Command::Serve { listen, .. } => *listen,
         _ => None,
     };
     if let Command::Config { command: ConfigCommand::Example } = cli.command {
@@ -307,7 +311,7 @@ pub async fn run() -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref(), &env, &Overrides { listen, database: cli.database.clone() })?;
     crate::telemetry::init(&config.log)?;
     match cli.command {
-        Command::Serve { .. } => commands::serve(&config).await,
+        Command::Serve { demo, .. } => commands::serve(&config, demo).await,
         Command::Migrate => commands::migrate(&config).await,
         Command::Catalogue { command: CatalogueCommand::Import { path, dry_run } } => {
             commands::import(&config, &path, dry_run).await

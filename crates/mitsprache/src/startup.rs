@@ -127,6 +127,10 @@ impl App {
         Ok(App { state, listener, address, worker, refresher })
     }
 
+    pub fn hub(&self) -> &mitsprache_hub::Hub {
+        self.state.hub()
+    }
+
     /// Serves until `shutdown` completes, then finishes in-flight requests, gives running jobs
     /// a moment to end, and closes the store.
     pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {

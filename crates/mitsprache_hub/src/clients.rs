@@ -53,6 +53,7 @@ impl Hub {
         let registration_token = dynamic.then(|| secret(self.random()));
         self.store().clients().put(&client, registration_token.as_deref().map(digest).as_deref(), now).await?;
         tracing::info!(client = %client.id, dynamic, "client registered");
+        self.data_changed();
         Ok(RegisteredClient { client, secret: secret_shown, registration_token })
     }
 
@@ -118,6 +119,7 @@ impl Hub {
     pub async fn delete_client(&self, id: &str) -> Result<()> {
         self.store().clients().delete(id, self.now()).await?;
         self.inner.clients.forget(id);
+        self.data_changed();
         tracing::info!(client = %id, "client removed");
         Ok(())
     }

@@ -115,6 +115,7 @@ impl Hub {
         let row = new_record(source, external_id, &record);
         let id = row.id.clone();
         let applied = self.store().data().apply(&[row], &self.pushed()).await?;
+        self.data_changed();
         let stored = self.store().data().get(&id).await?.ok_or(Error::NotFound)?;
         Ok((applied[0], stored))
     }
@@ -123,7 +124,9 @@ impl Hub {
     /// deleting twice is no error.
     pub async fn push_delete(&self, source: &str, kind: Kind, external_id: &str) -> Result<()> {
         let row = tombstone(kind, source, external_id);
-        match self.store().data().apply(&[row], &self.pushed()).await?[0] {
+        let applied = self.store().data().apply(&[row], &self.pushed()).await?;
+        self.data_changed();
+        match applied[0] {
             Applied::Missing => Err(Error::NotFound),
             _ => Ok(()),
         }
@@ -168,7 +171,9 @@ impl Hub {
         if batch.is_empty() {
             return Ok(());
         }
-        for applied in self.store().data().apply(batch, &self.pushed()).await? {
+        let applied = self.store().data().apply(batch, &self.pushed()).await?;
+        self.data_changed();
+        for applied in applied {
             match applied {
                 Applied::Created => report.created += 1,
                 Applied::Updated => report.updated += 1,

@@ -78,6 +78,7 @@ impl Hub {
         if !batch.is_empty() {
             self.store().data().apply(&batch, &via).await?;
         }
+        self.store().analyze().await?;
         Ok(DemoReport { processes, contributions: if processes == 0 { 0 } else { contributions } })
     }
 }

@@ -91,6 +91,8 @@ struct Inner {
     decoy: tokio::sync::OnceCell<String>,
     /// Wakes this instance's job worker when a job was queued here.
     jobs_queued: tokio::sync::Notify,
+    /// The portal's filter choices with the time they were read (see `portal_facets`).
+    facets: std::sync::Mutex<Option<(OffsetDateTime, Arc<participation::PortalFacets>)>>,
 }
 
 impl Hub {
@@ -126,6 +128,7 @@ impl Hub {
                 catalogue,
                 decoy: tokio::sync::OnceCell::new(),
                 jobs_queued: tokio::sync::Notify::new(),
+                facets: std::sync::Mutex::new(None),
             }),
         })
     }

@@ -206,7 +206,7 @@ impl Hub {
 
     /// The name of every source: a connector's name, or a pushing tool's client name.
     async fn source_names(&self) -> Result<HashMap<String, String>> {
-        Ok(self.data_sources().await?.into_iter().collect())
+        Ok(self.portal_facets().await?.sources.iter().cloned().collect())
     }
 
     /// Follows a process; an unknown or deleted one is `NotFound`.
@@ -334,6 +334,43 @@ impl Hub {
             .append_pair("login_hint", &self.subject_for(&client, account_id))
             .append_pair("target_link_uri", &target);
         Ok(Some(url.into()))
+    }
+}
+
+/// What the portal's filters offer: the tools with data, by name, and the municipalities with
+/// processes. Read from the whole table, so kept for a while instead of per page.
+#[derive(Debug, Clone, Default)]
+pub struct PortalFacets {
+    /// (source, name)
+    pub sources: Vec<(String, String)>,
+    pub municipalities: Vec<String>,
+}
+
+/// How long an instance keeps the facets. Writes through this instance clear them at once;
+/// another instance's writes show after this long.
+const FACETS_FOR: time::Duration = time::Duration::seconds(30);
+
+impl Hub {
+    pub async fn portal_facets(&self) -> Result<std::sync::Arc<PortalFacets>> {
+        let now = self.now();
+        let cached = self.inner.facets.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some((at, facets)) = cached
+            && now - at < FACETS_FOR
+            && now >= at
+        {
+            return Ok(facets);
+        }
+        let facets = std::sync::Arc::new(PortalFacets {
+            sources: self.data_sources().await?,
+            municipalities: self.data_municipalities().await?,
+        });
+        *self.inner.facets.lock().unwrap_or_else(|e| e.into_inner()) = Some((now, facets.clone()));
+        Ok(facets)
+    }
+
+    /// Records or tools changed here: the next page reads the facets again.
+    pub(crate) fn data_changed(&self) {
+        *self.inner.facets.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 }
 

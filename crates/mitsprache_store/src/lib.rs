@@ -226,6 +226,27 @@ impl Store {
         housekeeping::purge_expired(self, now).await
     }
 
+    /// Refreshes the planner's statistics after a bulk write, so that both backends pick the
+    /// portal's indexes (without them SQLite guesses, and PostgreSQL waits for autovacuum).
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        let sql = match self.backend {
+            Backend::Sqlite => "ANALYZE",
+            // VACUUM too: it marks the pages all-visible, so that counts read the index alone.
+            Backend::Postgres => "VACUUM (ANALYZE) data_records",
+        };
+        sqlx::query(sql).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// What SQLite recommends to run now and then on a long-lived connection: statistics for
+    /// the tables that changed much. PostgreSQL's autovacuum does this on its own.
+    pub async fn optimize(&self) -> Result<(), StoreError> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA optimize").execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+
     /// Cheap liveness check for `/healthz`.
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;

@@ -23,7 +23,7 @@ pub fn write_stdout(text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn serve(config: &Config) -> anyhow::Result<()> {
+pub async fn serve(config: &Config, demo: bool) -> anyhow::Result<()> {
     tracing::info!(
         listen = %config.listen,
         database = %mitsprache_store::redact(&config.database),
@@ -31,6 +31,18 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     );
     let shutdown = shutdown_signal();
     let app = App::build(config).await?;
+    if demo {
+        let hub = app.hub();
+        let filter = mitsprache_hub::data::DataFilter {
+            source: Some(mitsprache_hub::demo::SOURCE.into()),
+            per_page: 1,
+            ..Default::default()
+        };
+        if hub.data_list(mitsprache_standard::Kind::Process, &filter).await?.0 == 0 {
+            let report = hub.generate_demo(300, 3_000, 1).await?;
+            tracing::info!(processes = report.processes, contributions = report.contributions, "demo data written");
+        }
+    }
     app.serve(shutdown).await
 }
 

@@ -83,6 +83,15 @@ pub async fn a_failed_back_channel_logout_is_retried(app: TestApp) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(calls.load(Ordering::SeqCst), 1, "first attempt made");
+    // The failure is recorded after the tool answered: advancing the clock before it would
+    // put the retry 20 seconds after the advanced time.
+    for _ in 0..100 {
+        let jobs = app.hub.jobs(Some("logout.backchannel"), 10).await.unwrap();
+        if jobs.iter().any(|j| j.last_error.is_some()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     // The retry is due 20 seconds later (hub time); the worker looks every second.
     app.clock.advance(time::Duration::seconds(30));
     for _ in 0..160 {

@@ -305,7 +305,15 @@ pub async fn deletion_events_are_retried_refused_or_sent_by_scim(app: TestApp) {
     let page = app.browser().get(&receipt).await;
     assert!(page.body.contains("gescheitert") && page.body.contains("HTTP 400 invalid_audience"));
     assert!(page.body.contains("wird zugestellt") && page.body.contains("HTTP 503"));
-    // The backoff passes: the tool that was down is asked again.
+    // The backoff passes: the tool that was down is asked again (once the worker has noted
+    // the failure, or the retry would be due after the advanced time).
+    for _ in 0..100 {
+        let jobs = app.hub.jobs(Some("account.deletion_event"), 10).await.unwrap();
+        if jobs.iter().any(|j| j.state == mitsprache_store::JobState::Queued && j.last_error.is_some()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
     app.clock.advance(time::Duration::seconds(30));
     wait_until("a second attempt", || down_seen.lock().unwrap().len() >= 2).await;
 }

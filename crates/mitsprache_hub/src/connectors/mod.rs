@@ -474,7 +474,9 @@ impl Hub {
         }
         let provenance = Provenance { via: kind.as_str().to_owned(), fetched_at: self.now() };
         for batch in rows.chunks(BATCH) {
-            for applied in self.store().data().apply(batch, &provenance).await? {
+            let applied = self.store().data().apply(batch, &provenance).await?;
+            self.data_changed();
+            for applied in applied {
                 match applied {
                     Applied::Created => summary.created += 1,
                     Applied::Updated => summary.updated += 1,

@@ -18,6 +18,7 @@ impl Job for Housekeeping {
         if removed > 0 {
             tracing::info!(removed, "removed expired sessions, codes, tokens and finished jobs");
         }
+        hub.store().optimize().await.map_err(|e| JobError::Retry(e.to_string()))?;
         Ok(())
     }
 }

@@ -14,7 +14,24 @@ CREATE INDEX data_records_author ON data_records (source, author) WHERE author I
 ALTER TABLE data_records ADD COLUMN process_type TEXT;
 ALTER TABLE data_records ADD COLUMN lat_e6 BIGINT;
 ALTER TABLE data_records ADD COLUMN lon_e6 BIGINT;
-CREATE INDEX data_records_position ON data_records (kind, lat_e6) WHERE lat_e6 IS NOT NULL;
+CREATE INDEX data_records_position ON data_records (kind, lat_e6, lon_e6, status) WHERE lat_e6 IS NOT NULL;
+
+-- The portal's lists. A page walks one of these in its order, one walk per status asked for
+-- (the status first, then the order), and stops after the page; a count reads the status
+-- index alone. The kind is a column too, or SQLite reads each row to check it. Only processes
+-- are in them (the lists name the kind as a literal, so both planners can use a partial
+-- index): contributions, a million where there are a hundred thousand processes, do not pay
+-- for them when they are written.
+CREATE INDEX data_records_closing ON data_records (kind, deleted, (COALESCE(closes_at, 9223372036854775807)), id)
+    WHERE kind = 'process';
+CREATE INDEX data_records_status_closing
+    ON data_records (kind, deleted, status, (COALESCE(closes_at, 9223372036854775807)), id) WHERE kind = 'process';
+CREATE INDEX data_records_status_modified ON data_records (kind, deleted, status, modified, id) WHERE kind = 'process';
+CREATE INDEX data_records_municipality ON data_records (kind, municipality, deleted, status) WHERE kind = 'process';
+CREATE INDEX data_records_type ON data_records (kind, process_type, deleted, status) WHERE kind = 'process';
+-- A process's contributions, events and results, newest first without a sort.
+DROP INDEX data_records_process;
+CREATE INDEX data_records_process ON data_records (kind, source, process, deleted, modified);
 
 -- A record's status as it changed: from old_status (NULL: none) to new_status.
 CREATE TABLE data_status_changes (

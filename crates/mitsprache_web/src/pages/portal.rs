@@ -63,9 +63,11 @@ async fn municipality_choices(
 ) -> Result<Vec<(String, String)>, WebError> {
     let mut out: Vec<(String, String)> = state
         .hub()
-        .data_municipalities()
+        .portal_facets()
         .await?
-        .into_iter()
+        .municipalities
+        .iter()
+        .cloned()
         .map(|ags| {
             let name = portal.municipalities.iter().find(|(a, _)| *a == ags).map(|(_, n)| format!("{n} ({ags})"));
             (ags.clone(), name.unwrap_or(ags))
@@ -157,7 +159,7 @@ pub async fn map(State(state): State<AppState>, lang: Lang, RawQuery(raw): RawQu
     let portal = state.hub().config().portal.clone();
     let f = portal_filters(&pairs, &portal, 100);
     let (total, records) = state.hub().data_list(Kind::Process, &f.filter).await?;
-    let sources = state.hub().data_sources().await?;
+    let sources = state.hub().portal_facets().await?.sources.clone();
     let items = process_items(&records, &sources, lang.locale);
     let keep: Vec<(String, String)> = pairs.iter().filter(|(k, _)| k != "page").cloned().collect();
     let page = MapPage {
@@ -315,7 +317,7 @@ pub async fn list(State(state): State<AppState>, lang: Lang, RawQuery(raw): RawQ
     let filter = f.filter.clone();
     let page = f.page;
     let (total, records) = state.hub().data_list(Kind::Process, &filter).await?;
-    let sources = state.hub().data_sources().await?;
+    let sources = state.hub().portal_facets().await?.sources.clone();
     let items = process_items(&records, &sources, lang.locale);
     let pages = total.div_ceil(PER_PAGE).max(1);
     let link = |p: u64| {
@@ -471,9 +473,11 @@ pub async fn process(
         .unwrap_or_default();
     let ctx = Ctx::new(&lang, &format!("/beteiligung/{id}"), raw.as_deref());
     let source = hub
-        .data_sources()
+        .portal_facets()
         .await?
-        .into_iter()
+        .sources
+        .iter()
+        .cloned()
         .find(|(s, _)| *s == record.source)
         .map(|(_, name)| name)
         .unwrap_or_else(|| record.source.clone());
