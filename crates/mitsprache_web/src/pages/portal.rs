@@ -477,9 +477,8 @@ pub async fn process(
         .await?
         .sources
         .iter()
-        .cloned()
         .find(|(s, _)| *s == record.source)
-        .map(|(_, name)| name)
+        .map(|(_, name)| name.clone())
         .unwrap_or_else(|| record.source.clone());
     let page = |csrf: String| ProcessPage {
         ctx,
