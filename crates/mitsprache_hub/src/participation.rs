@@ -452,13 +452,18 @@ fn process_link_id(n: &Notification) -> String {
 
 /// A language map's text in `locale`, else German, else any.
 pub fn text(v: Option<&Value>, locale: Locale) -> String {
-    let Some(map) = v.and_then(Value::as_object) else { return String::new() };
-    [locale.tag(), "de", "en"]
-        .iter()
-        .find_map(|t| map.get(*t).and_then(Value::as_str))
-        .or_else(|| map.values().find_map(Value::as_str))
-        .unwrap_or_default()
-        .to_owned()
+    text_in(v, locale).0
+}
+
+/// A language map's text in `locale`, else German, else any; with the language it is in.
+pub fn text_in(v: Option<&Value>, locale: Locale) -> (String, String) {
+    let Some(map) = v.and_then(Value::as_object) else { return (String::new(), String::new()) };
+    for tag in [locale.tag(), "de", "en"] {
+        if let Some(t) = map.get(tag).and_then(Value::as_str) {
+            return (t.to_owned(), tag.to_owned());
+        }
+    }
+    map.iter().find_map(|(k, t)| t.as_str().map(|t| (t.to_owned(), k.clone()))).unwrap_or_default()
 }
 
 /// A status value in words.

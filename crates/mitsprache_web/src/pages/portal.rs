@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use mitsprache_domain::Locale;
 use mitsprache_hub::data::{DataFilter, Kind};
+use mitsprache_hub::participation::text_in as text_of;
 use mitsprache_standard::check_ags;
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -85,17 +86,6 @@ async fn municipality_choices(
 fn process_type_choices(state: &AppState, locale: Locale) -> Vec<(String, String)> {
     let catalogue = state.hub().catalogue();
     catalogue.taxonomy.process_types.iter().map(|t| (t.key.clone(), t.label.get(locale).to_owned())).collect()
-}
-
-/// A language map's text in the page's language, else German, else any; and its language.
-fn text_of(v: Option<&Value>, locale: Locale) -> (String, String) {
-    let Some(map) = v.and_then(Value::as_object) else { return (String::new(), String::new()) };
-    for tag in [locale.tag(), "de", "en"] {
-        if let Some(t) = map.get(tag).and_then(Value::as_str) {
-            return (t.to_owned(), tag.to_owned());
-        }
-    }
-    map.iter().find_map(|(k, t)| t.as_str().map(|t| (t.to_owned(), k.clone()))).unwrap_or_default()
 }
 
 /// The list's entries, each named by its tool.
@@ -567,33 +557,8 @@ pub async fn municipality(
     let (total, records) = hub.data_list(Kind::Process, &filter).await?;
     let activity = hub.municipality_activity(&ags).await?;
     let locale = lang.locale;
-    let label = |source: &str| {
-        activity.tools.iter().find(|t| t.source == source).map(|t| t.name.clone()).unwrap_or_else(|| source.to_owned())
-    };
-    let items = records
-        .iter()
-        .filter_map(|r| {
-            let doc: Value = serde_json::from_str(r.doc.as_deref()?).ok()?;
-            let (title, title_lang) = text_of(doc.get("title"), locale);
-            Some(ProcessItem {
-                id: r.id.clone(),
-                title,
-                title_lang,
-                summary: String::new(),
-                status: doc.get("status").and_then(Value::as_str).unwrap_or_default().to_owned(),
-                source: label(&r.source),
-                municipality: ags.clone(),
-                ends: doc
-                    .get("phases")
-                    .and_then(Value::as_array)
-                    .and_then(|ps| ps.iter().filter_map(|p| p.get("end")).filter_map(Value::as_str).max())
-                    .and_then(|e| OffsetDateTime::parse(e, &Rfc3339).ok())
-                    .map(|t| crate::pages::view::date(locale, t.date()))
-                    .unwrap_or_default(),
-                url: String::new(),
-            })
-        })
-        .collect();
+    let sources = hub.portal_facets().await?.sources.clone();
+    let items = process_items(&records, &sources, locale);
     let max = activity.months.iter().map(|(_, n)| *n).max().unwrap_or(0);
     let bars = activity
         .months
