@@ -163,11 +163,29 @@ pub const DATA_FILTERS: [&str; 12] = [
 /// The most a "near me" radius may be, in kilometres.
 pub const MAX_RADIUS_KM: f64 = 200.0;
 
-/// `near` as `latitude,longitude` in WGS 84 (what a browser's geolocation gives).
+/// The least "near me" radius, in kilometres.
+pub const MIN_RADIUS_KM: f64 = 0.1;
+
+/// `near` as `latitude,longitude` in WGS 84 (what a browser's geolocation gives), in exactly the
+/// shape the OpenAPI document's pattern allows: digits, an optional sign and decimals, no spaces.
 pub fn coordinates(v: &str) -> Option<(f64, f64)> {
+    fn number(s: &str, max_int_digits: usize) -> Option<f64> {
+        let unsigned = s.strip_prefix('-').unwrap_or(s);
+        let (int, frac) = match unsigned.split_once('.') {
+            Some((i, f)) => (i, Some(f)),
+            None => (unsigned, None),
+        };
+        let digits = |d: &str| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit());
+        (digits(int) && int.len() <= max_int_digits && frac.is_none_or(digits)).then(|| s.parse().ok()).flatten()
+    }
     let (lat, lon) = v.split_once(',')?;
-    let (lat, lon): (f64, f64) = (lat.trim().parse().ok()?, lon.trim().parse().ok()?);
+    let (lat, lon) = (number(lat, 2)?, number(lon, 3)?);
     ((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)).then_some((lat, lon))
+}
+
+/// A radius in kilometres, between [`MIN_RADIUS_KM`] and [`MAX_RADIUS_KM`].
+pub fn radius(v: &str) -> Option<f64> {
+    v.parse::<f64>().ok().filter(|r| r.is_finite() && (MIN_RADIUS_KM..=MAX_RADIUS_KM).contains(r))
 }
 
 /// Reads a data list's filters. `process` is the hub's id of a process; the caller resolves it.
@@ -218,20 +236,19 @@ pub fn data_query(
                 .map_err(|_| invalid("modified_since", "must be an RFC 3339 date-time, e.g. 2026-05-01T00:00:00Z"))?,
         ),
     };
-    let near = match text("near", 60)? {
+    // Unlike the text filters, an empty `near` is not "no filter": it does not match the
+    // documented pattern.
+    let near = match single(pairs, "near")? {
         None if single(pairs, "radius")?.is_some() => return Err(invalid("radius", "needs near")),
         None => None,
         Some(v) => {
-            let (lat, lon) = coordinates(&v)
+            let (lat, lon) = coordinates(v)
                 .ok_or_else(|| invalid("near", "must be latitude,longitude in WGS 84, e.g. 50.94,6.96"))?;
             let radius_km = match single(pairs, "radius")? {
                 None => 10.0,
-                Some(r) => r
-                    .trim()
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|r| *r > 0.0 && *r <= MAX_RADIUS_KM)
-                    .ok_or_else(|| invalid("radius", "must be a number of kilometres above 0 and at most 200"))?,
+                Some(r) => {
+                    radius(r).ok_or_else(|| invalid("radius", "must be a number of kilometres from 0.1 to 200"))?
+                }
             };
             Some(mitsprache_hub::data::Near { lat, lon, radius_km })
         }
@@ -250,4 +267,22 @@ pub fn data_query(
         per_page: number(pairs, "per_page", 1, 100)?.unwrap_or(20) as u64,
         closing_first: false,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{coordinates, radius};
+
+    #[test]
+    fn near_takes_only_what_the_openapi_pattern_allows() {
+        assert_eq!(coordinates("50.94,6.96"), Some((50.94, 6.96)));
+        assert_eq!(coordinates("-33,151.2"), Some((-33.0, 151.2)));
+        for bad in ["50.94, 6.96", "1e1,2", "91,0", "0,181", "50.,6", ",6", "50", "+50,6", "NaN,1", "500,1"] {
+            assert_eq!(coordinates(bad), None, "{bad}");
+        }
+        assert_eq!(radius("0.1"), Some(0.1));
+        for bad in ["0.05", "0", "200.5", "inf", "NaN", "-3", "zehn"] {
+            assert_eq!(radius(bad), None, "{bad}");
+        }
+    }
 }

@@ -350,6 +350,9 @@ pub async fn the_portal_filters_by_kind_and_nearness_and_shows_the_same_on_a_map
     assert_eq!(titles(&app.get_json("/api/v1/processes?near=50.941,6.958&radius=40").await).len(), 3);
     crate::helpers::assert_problem(app.get("/api/v1/processes?near=91,0").await, 400, "invalid-parameter").await;
     crate::helpers::assert_problem(app.get("/api/v1/processes?radius=5").await, 400, "invalid-parameter").await;
+    crate::helpers::assert_problem(app.get("/api/v1/processes?near=").await, 400, "invalid-parameter").await;
+    crate::helpers::assert_problem(app.get("/api/v1/processes?near=50.9%2C%206.9").await, 400, "invalid-parameter")
+        .await;
     // The portal: the same by postcode, shareable in the URL, and the regional municipality choice.
     let (_, near) = app.get_html("/beteiligung?plz=50667&radius=5&typ=consultation", "de").await;
     assert!(near.contains("1 Verfahren") && near.contains("Verfahren dom"), "{near}");

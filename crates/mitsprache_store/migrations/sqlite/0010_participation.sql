@@ -21,12 +21,14 @@ CREATE INDEX data_records_position ON data_records (kind, lat_e6, lon_e6, status
 -- index alone. The kind is a column too, or SQLite reads each row to check it. Only processes
 -- are in them (the lists name the kind as a literal, so both planners can use a partial
 -- index): contributions, a million where there are a hundred thousand processes, do not pay
--- for them when they are written.
+-- for them when they are written. The topics ride along, so that a topic filter is checked in
+-- the index too.
 CREATE INDEX data_records_closing ON data_records (kind, deleted, (COALESCE(closes_at, 9223372036854775807)), id)
     WHERE kind = 'process';
 CREATE INDEX data_records_status_closing
-    ON data_records (kind, deleted, status, (COALESCE(closes_at, 9223372036854775807)), id) WHERE kind = 'process';
-CREATE INDEX data_records_status_modified ON data_records (kind, deleted, status, modified, id) WHERE kind = 'process';
+    ON data_records (kind, deleted, status, (COALESCE(closes_at, 9223372036854775807)), id, topics) WHERE kind = 'process';
+CREATE INDEX data_records_status_modified ON data_records (kind, deleted, status, modified, id, topics)
+    WHERE kind = 'process';
 CREATE INDEX data_records_municipality ON data_records (kind, municipality, deleted, status) WHERE kind = 'process';
 CREATE INDEX data_records_type ON data_records (kind, process_type, deleted, status) WHERE kind = 'process';
 -- A process's contributions, events and results, newest first without a sort.

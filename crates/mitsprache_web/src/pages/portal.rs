@@ -226,16 +226,14 @@ pub fn portal_filters(pairs: &[(String, String)], portal: &mitsprache_hub::Porta
     };
     let radius_km = match radius.as_str() {
         "" => 10.0,
-        r => match r.parse::<f64>() {
-            Ok(r) if r > 0.0 && r <= crate::params::MAX_RADIUS_KM => r,
-            _ => {
-                problem = problem.or(Some("radius"));
-                10.0
-            }
-        },
+        r => crate::params::radius(r).unwrap_or_else(|| {
+            problem = problem.or(Some("radius"));
+            10.0
+        }),
     };
     let point = if !near.is_empty() {
-        let p = crate::params::coordinates(&near);
+        // People type "50.94, 6.96"; the API takes it without the space.
+        let p = crate::params::coordinates(&near.replace(' ', ""));
         if p.is_none() {
             problem = problem.or(Some("near"));
         }
