@@ -231,7 +231,10 @@ impl<'a> DataStore<'a> {
         let mut values: Vec<String> = Vec::new();
         // Several statuses, comma-separated: any of them. The count takes them as one IN; the
         // page reads each status on its own (see below).
-        let statuses: Vec<&str> = q.status.as_deref().map(|s| s.split(',').collect()).unwrap_or_default();
+        let mut statuses: Vec<&str> = q.status.as_deref().map(|s| s.split(',').collect()).unwrap_or_default();
+        // `open,open` is one walk, not two that would fill a page with the same rows twice.
+        statuses.sort_unstable();
+        statuses.dedup();
         let status_params: Vec<String> = statuses
             .iter()
             .map(|one| {
