@@ -257,7 +257,9 @@ test('login, consent, account and admin pages: keyboard login, no violations', {
     for (const path of [consent.pathname + consent.search, '/konto', '/meine-beteiligung', '/admin/clients', '/admin/konten',
       '/admin/quellen', '/admin/loeschungen',
       '/redaktion', '/redaktion/vorschlaege', '/anbieter', '/anbieter/werkzeuge/polis/vorschlag?feld=costs',
-      '/anbieter/werkzeuge/polis/vorschlag?feld=training', '/marktplatz/werkzeuge/polis/anfragen?feld=accessibility']) {
+      '/anbieter/werkzeuge/polis/vorschlag?feld=training', '/marktplatz/werkzeuge/polis/anfragen?feld=accessibility',
+      // A process's page signed in: with the follow button.
+      ...(await json('/api/v1/processes?per_page=1')).items.map((p) => `/beteiligung/${p.id}`)]) {
       await t.test(`${path.split('?')[0]} [${locale}]`, async () => {
         assert.ok(await audit(path, locale, context) > 10, 'axe ran its rules');
       });

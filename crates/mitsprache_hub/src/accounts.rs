@@ -615,10 +615,15 @@ impl Hub {
         let token = secret(self.random());
         let receipt = digest(&token);
         let txn = id(self.random());
-        let pairs = self.author_pairs_of(account_id).await?;
+        let every_pair = self.author_pairs_of(account_id).await?;
+        let wrote: std::collections::HashSet<String> =
+            self.store().participation().authored(&every_pair, 100_000).await?.into_iter().map(|r| r.source).collect();
+        // Only the tools that pushed something in the person's name have contributions to unlink.
+        let pairs: Vec<(String, String)> =
+            every_pair.into_iter().filter(|(source, _)| wrote.contains(source)).collect();
         let mut used: Vec<String> = self.store().participation().clients_of_account(account_id).await?;
         // A tool that only pushed contributions in the person's name holds their data too.
-        used.extend(self.store().participation().authored(&pairs, 100_000).await?.into_iter().map(|r| r.source));
+        used.extend(pairs.iter().map(|(source, _)| source.clone()));
         used.sort();
         used.dedup();
         let mut deliveries = Vec::new();

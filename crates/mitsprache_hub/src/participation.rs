@@ -16,6 +16,8 @@ use time::format_description::well_known::Rfc3339;
 
 /// Contributions shown per person; the export has them all.
 const SHOWN: u64 = 200;
+/// Digests read and sent per statement.
+const DIGEST_BATCH: i64 = 500;
 /// How far back the portal's notifications go.
 const NOTIFICATION_DAYS: i64 = 90;
 
@@ -87,7 +89,14 @@ impl Hub {
     /// The (source, author) pairs under which tools push this person's contributions: one per
     /// client, with the subject that client's sector was issued.
     pub(crate) async fn author_pairs_of(&self, account_id: &str) -> Result<Vec<(String, String)>> {
-        Ok(self.clients().await?.iter().map(|c| (c.id.clone(), self.subject_for(c, account_id))).collect())
+        Ok(self
+            .clients()
+            .await?
+            .iter()
+            // Only a tool that may push data can be the source of a contribution.
+            .filter(|c| crate::connectors::pushes_data(c))
+            .map(|c| (c.id.clone(), self.subject_for(c, account_id)))
+            .collect())
     }
 
     async fn watched(&self, account_id: &str, limit: u64) -> Result<Watched> {
@@ -161,34 +170,29 @@ impl Hub {
         for c in store.status_changes(&own_ids, OffsetDateTime::UNIX_EPOCH).await? {
             history.entry(c.record_id.clone()).or_default().push(c);
         }
-        // The processes of the contributions: the hub's id of (process, source, external id).
-        let process_ids: Vec<String> = w
-            .own
-            .iter()
-            .filter_map(|r| {
-                let p = doc(r)?.get("process")?.as_str()?.to_owned();
-                Some(crate::data::record_id(mitsprache_standard::Kind::Process, &r.source, &p))
-            })
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        let processes: HashMap<String, StoredRecord> =
-            store.records(&process_ids).await?.into_iter().map(|r| (r.id.clone(), r)).collect();
-        let names = self.source_names().await?;
-        let contributions = w
+        // The process of each contribution: the hub's id of (process, source, external id).
+        let own: Vec<(StoredRecord, Option<String>)> = w
             .own
             .into_iter()
             .map(|r| {
                 let process = doc(&r)
                     .and_then(|d| d.get("process")?.as_str().map(str::to_owned))
-                    .map(|p| crate::data::record_id(mitsprache_standard::Kind::Process, &r.source, &p))
-                    .and_then(|id| processes.get(&id).cloned());
-                MyContribution {
-                    tool: names.get(&r.source).cloned().unwrap_or_else(|| r.source.clone()),
-                    changes: history.remove(&r.id).unwrap_or_default(),
-                    process,
-                    record: r,
-                }
+                    .map(|p| crate::data::record_id(mitsprache_standard::Kind::Process, &r.source, &p));
+                (r, process)
+            })
+            .collect();
+        let process_ids: Vec<String> =
+            own.iter().filter_map(|(_, p)| p.clone()).collect::<HashSet<_>>().into_iter().collect();
+        let processes: HashMap<String, StoredRecord> =
+            store.records(&process_ids).await?.into_iter().map(|r| (r.id.clone(), r)).collect();
+        let names = self.source_names().await?;
+        let contributions = own
+            .into_iter()
+            .map(|(r, process)| MyContribution {
+                tool: names.get(&r.source).cloned().unwrap_or_else(|| r.source.clone()),
+                changes: history.remove(&r.id).unwrap_or_default(),
+                process: process.and_then(|id| processes.get(&id).cloned()),
+                record: r,
             })
             .collect();
         Ok(MyParticipation {
@@ -265,19 +269,27 @@ impl Hub {
     pub async fn send_digests(&self) -> Result<usize> {
         let now = self.now();
         let mut sent = 0;
-        for s in self.store().participation().due_digests(now, 500).await? {
-            let Some(account) = self.store().accounts().find(&s.account_id).await? else { continue };
-            let w = self.watched(&account.id, 10_000).await?;
-            let changes = self.changes(&w, s.digest_until, now).await?;
-            let mail = if changes.is_empty() || !account.email_verified {
-                None
-            } else {
-                Some(new_job(self, &self.digest_mail(&account, &changes), now))
-            };
-            if self.store().participation().digest_done(&account.id, s.digest_until, now, mail.as_ref()).await?
-                && mail.is_some()
-            {
-                sent += 1;
+        // A batch at a time until none is due: each one handled moves its window past `now`.
+        loop {
+            let due = self.store().participation().due_digests(now, DIGEST_BATCH).await?;
+            let last = due.len() < DIGEST_BATCH as usize;
+            for s in due {
+                let Some(account) = self.store().accounts().find(&s.account_id).await? else { continue };
+                let w = self.watched(&account.id, 10_000).await?;
+                let changes = self.changes(&w, s.digest_until, now).await?;
+                let mail = if changes.is_empty() || !account.email_verified {
+                    None
+                } else {
+                    Some(new_job(self, &self.digest_mail(&account, &changes), now))
+                };
+                if self.store().participation().digest_done(&account.id, s.digest_until, now, mail.as_ref()).await?
+                    && mail.is_some()
+                {
+                    sent += 1;
+                }
+            }
+            if last {
+                break;
             }
         }
         if sent > 0 {

@@ -125,6 +125,11 @@ impl SourceKind {
     }
 }
 
+/// Whether a client may push records of the standard (and so be a data source).
+pub(crate) fn pushes_data(c: &mitsprache_oidc::client::Client) -> bool {
+    c.scopes.iter().any(|s| s == mitsprache_oidc::DATA_WRITE)
+}
+
 /// A source as the operator adds it.
 #[derive(Debug, Clone)]
 pub struct NewSource {
@@ -368,7 +373,7 @@ impl Hub {
         let mut out: Vec<(String, String)> =
             self.store().sources().all().await?.into_iter().map(|s| (s.name.clone(), s.name)).collect();
         for c in self.clients().await? {
-            if c.scopes.iter().any(|s| s == mitsprache_oidc::DATA_WRITE) {
+            if pushes_data(&c) {
                 out.push((c.id, c.name));
             }
         }
