@@ -57,6 +57,11 @@ pub const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0010_participation.sql"),
         include_str!("../migrations/postgres/0010_participation.sql"),
     ),
+    (
+        "0011_process_positions",
+        include_str!("../migrations/sqlite/0011_process_positions.sql"),
+        include_str!("../migrations/postgres/0011_process_positions.sql"),
+    ),
 ];
 
 /// FNV-1a: enough to notice an edited file; not a security boundary.
