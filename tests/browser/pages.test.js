@@ -179,12 +179,41 @@ test('the vendored Leaflet is the one published on npm', () => {
   }
 });
 
+test('the vendored KERN UX is the one published on npm, and the pages use it', async () => {
+  const dir = '../../crates/mitsprache_web/assets/vendor/kern/';
+  const names = ['kern.min.css', 'fonts/fira-sans.css'];
+  const sheet = readFileSync(new URL(dir + 'fonts/fira-sans.css', import.meta.url), 'utf8');
+  for (const m of sheet.matchAll(/url\("\.\/(fira-sans\/[^"]+)"\)/g)) names.push('fonts/' + m[1]);
+  assert.equal(names.length, 12, 'the font sheet names ten faces');
+  for (const name of names) {
+    const vendored = readFileSync(new URL(dir + name, import.meta.url));
+    const published = readFileSync(new URL('node_modules/@kern-ux/native/dist/' + name, import.meta.url));
+    assert.ok(vendored.equals(published), `${name} differs from @kern-ux/native@2.7.2 on npm`);
+  }
+  const context = await browser.newContext({ locale: 'de' });
+  const page = await context.newPage();
+  const foreign = [];
+  page.on('request', (r) => { if (new URL(r.url()).origin !== new URL(HUB).origin && !r.url().startsWith('data:')) foreign.push(r.url()); });
+  await page.goto(HUB + '/beteiligung');
+  await page.evaluate(() => document.fonts.ready);
+  const used = await page.evaluate(() => ({
+    font: getComputedStyle(document.querySelector('h1')).fontFamily,
+    loaded: [...document.fonts].filter((f) => f.family.includes('Fira Sans') && f.status === 'loaded').length,
+    button: getComputedStyle(document.querySelector('button.kern-btn')).minHeight,
+  }));
+  assert.match(used.font, /Fira Sans/);
+  assert.ok(used.loaded >= 1, 'a Fira Sans face is loaded from the hub');
+  assert.equal(used.button, '48px', "KERN's button metrics apply");
+  assert.deepEqual(foreign, []);
+  await context.close();
+});
+
 test('the marketplace can be used with the keyboard alone', async () => {
   const context = await browser.newContext({ locale: 'de' });
   const page = await context.newPage();
   await page.goto(HUB + '/marktplatz');
   await page.keyboard.press('Tab');
-  assert.equal(await page.evaluate(() => document.activeElement?.className), 'skip-link', 'first Tab reaches the skip link');
+  assert.ok(await page.evaluate(() => document.activeElement?.classList.contains('skip-link')), 'first Tab reaches the skip link');
   await page.keyboard.press('Enter');
   assert.equal(await page.evaluate(() => document.activeElement?.id), 'main', 'the skip link moves focus to the content');
   // Tab to the search box, type, submit with Enter.

@@ -99,6 +99,26 @@ pub fn read_postcodes(text: &str) -> anyhow::Result<std::collections::HashMap<St
     Ok(out)
 }
 
+/// Pages show the logo in every header, so it is bounded; the type follows the extension, and
+/// the hub serves it with a policy that runs nothing (an SVG may hold scripts).
+fn read_logo(path: &std::path::Path) -> anyhow::Result<mitsprache_hub::Logo> {
+    const MAX: u64 = 512 * 1024;
+    let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    let content_type = match extension.as_deref() {
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("webp") => "image/webp",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        _ => bail!("{}: must end in .svg, .png, .webp or .jpg", path.display()),
+    };
+    let size = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?.len();
+    if size > MAX {
+        bail!("{}: {size} bytes, at most {MAX}", path.display());
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(mitsprache_hub::Logo { content_type, bytes: bytes.into() })
+}
+
 /// Who runs the hub: shown in every page's footer, on the registration page and in mail. A
 /// public deployment needs all of it; the hub warns at start about what is missing. Each legal
 /// text is a link (`…_url`) or a plain-text file the hub shows as a page (`…_file`).
@@ -116,9 +136,14 @@ pub struct OperatorConfig {
     pub accessibility_file: Option<PathBuf>,
     /// Where people report barriers: an e-mail address or a URL.
     pub accessibility_feedback: Option<String>,
+    /// The header's logo: an SVG, PNG, WebP or JPEG file of at most 512 KiB.
+    pub logo_file: Option<PathBuf>,
     /// The texts of the `…_file` keys, read at start.
     #[serde(skip)]
     pub texts: [Option<String>; 3],
+    /// The logo, read at start.
+    #[serde(skip)]
+    pub logo: Option<mitsprache_hub::Logo>,
 }
 
 impl OperatorConfig {
@@ -135,6 +160,7 @@ impl OperatorConfig {
             privacy: legal(&self.privacy_url, &self.texts[1]),
             accessibility: legal(&self.accessibility_url, &self.texts[2]),
             accessibility_feedback: some(&self.accessibility_feedback),
+            logo: self.logo.clone(),
         }
     }
 }
@@ -344,6 +370,9 @@ impl Config {
             }
         }
         config.operator.texts = texts;
+        if let Some(path) = &config.operator.logo_file {
+            config.operator.logo = Some(read_logo(path).context("key `operator.logo_file`")?);
+        }
         if let Some(path) = &config.portal.postcodes_file {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("key `portal.postcodes_file`: cannot read {}", path.display()))?;
@@ -524,6 +553,8 @@ impl Config {
             "# privacy_file = \"/etc/mitsprache/datenschutz.txt\"".into(),
             "# accessibility_file = \"/etc/mitsprache/barrierefreiheit.txt\"".into(),
             "# accessibility_feedback = \"barrierefreiheit@musterstadt.de\"".into(),
+            "# The header's logo (SVG, PNG, WebP or JPEG, at most 512 KiB), served by the hub itself:".into(),
+            "# logo_file = \"/etc/mitsprache/logo.svg\"".into(),
             String::new(),
             "[portal]".into(),
             "# The map of the processes. Without a tile source it shows the markers on a blank ground, and no".into(),
@@ -621,6 +652,27 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.identity.registration_token.as_deref(), Some("fedcba9876543210fedcba9876543210fedcba"));
+    }
+
+    #[test]
+    fn the_operator_logo_is_read_with_its_type_and_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let load = |name: &str, bytes: &[u8]| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            Config::load(
+                None,
+                &env(&[("MITSPRACHE_OPERATOR__LOGO_FILE", path.to_str().unwrap())]),
+                &Overrides::default(),
+            )
+        };
+        let c = load("logo.PNG", b"\x89PNG\r\n").unwrap();
+        let logo = c.operator.operator().logo.unwrap();
+        assert_eq!((logo.content_type, &*logo.bytes), ("image/png", &b"\x89PNG\r\n"[..]));
+        let gif = load("logo.gif", b"GIF89a").unwrap_err();
+        assert!(format!("{gif:#}").contains("operator.logo_file"), "{gif:#}");
+        let large = load("logo.svg", &vec![b' '; 512 * 1024 + 1]).unwrap_err();
+        assert!(format!("{large:#}").contains("at most"), "{large:#}");
     }
 
     #[test]

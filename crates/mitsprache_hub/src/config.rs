@@ -61,6 +61,16 @@ pub struct Operator {
     pub accessibility: Option<LegalText>,
     /// Where people report accessibility barriers (an e-mail address or a URL).
     pub accessibility_feedback: Option<String>,
+    /// The operator's logo, which the header shows and the hub serves itself.
+    pub logo: Option<Logo>,
+}
+
+/// An image file the operator configured, read at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Logo {
+    /// `image/svg+xml`, `image/png`, `image/webp` or `image/jpeg`, by the file's extension.
+    pub content_type: &'static str,
+    pub bytes: std::sync::Arc<[u8]>,
 }
 
 impl Operator {

@@ -31,7 +31,7 @@ pub mod tokens;
 pub mod upstream;
 pub mod vendors;
 
-pub use config::{HubConfig, JobsConfig, LegalText, Operator, Portal, UpstreamProvider};
+pub use config::{HubConfig, JobsConfig, LegalText, Logo, Operator, Portal, UpstreamProvider};
 pub use error::{Error, Forbidden, Result};
 pub use sessions::Current;
 

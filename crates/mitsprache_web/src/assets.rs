@@ -1,7 +1,10 @@
 //! Static assets, compiled into the binary so a page never needs another host or a file tree.
 
-use axum::http::{HeaderValue, header};
-use axum::response::IntoResponse;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::state::AppState;
 
 const STYLE: &str = include_str!("../assets/style.css");
 
@@ -54,4 +57,97 @@ pub async fn leaflet_script() -> impl IntoResponse {
 
 pub async fn leaflet_style() -> impl IntoResponse {
     asset("text/css; charset=utf-8", LEAFLET_CSS)
+}
+
+/// KERN UX 2.7.2 from npm, unchanged, with the Fira Sans faces its font sheet names (see
+/// `assets/vendor/kern/README.md`); the paths are the package's own below `dist/`, so the font
+/// sheet's relative URLs resolve.
+const KERN: &[(&str, &str, &[u8])] = &[
+    ("kern.min.css", "text/css; charset=utf-8", include_bytes!("../assets/vendor/kern/kern.min.css")),
+    ("fonts/fira-sans.css", "text/css; charset=utf-8", include_bytes!("../assets/vendor/kern/fonts/fira-sans.css")),
+    (
+        "fonts/fira-sans/FiraSans-Light.woff2",
+        "font/woff2",
+        include_bytes!("../assets/vendor/kern/fonts/fira-sans/FiraSans-Light.woff2"),
+    ),
+    (
+        "fonts/fira-sans/FiraSans-LightItalic.woff2",
+        "font/woff2",
+        include_bytes!("../assets/vendor/kern/fonts/fira-sans/FiraSans-LightItalic.woff2"),
+    ),
+    (
+        "fonts/fira-sans/FiraSans-Regular.woff2",
+        "font/woff2",
+        include_bytes!("../assets/vendor/kern/fonts/fira-sans/FiraSans-Regular.woff2"),
+    ),
+    (
+        "fonts/fira-sans/FiraSans-Italic.woff2",
+        "font/woff2",
+        include_bytes!("../assets/vendor/kern/fonts/fira-sans/FiraSans-Italic.woff2"),
+    ),
+    (
+        "fonts/fira-sans/FiraSans-Medium.woff2",
+        "font/woff2",
+        include_bytes!("../assets/vendor/kern/fonts/fira-sans/FiraSans-Medium.woff2"),
+    ),
+    (
+        "fonts/fira-sans/FiraSans-MediumItalic.woff2",
+        "font/woff2",
+        include_bytes!("../assets/vendor/kern/fonts/fira-sans/FiraSans-MediumItalic.woff2"),
+    ),
+    (
+        "fonts/fira-sans/FiraSans-SemiBold.woff2",
+        "font/woff2",
+        include_bytes!("../assets/vendor/kern/fonts/fira-sans/FiraSans-SemiBold.woff2"),
+    ),
+    (
+        "fonts/fira-sans/FiraSans-SemiBoldItalic.woff2",
+        "font/woff2",
+        include_bytes!("../assets/vendor/kern/fonts/fira-sans/FiraSans-SemiBoldItalic.woff2"),
+    ),
+    (
+        "fonts/fira-sans/FiraSans-Bold.woff2",
+        "font/woff2",
+        include_bytes!("../assets/vendor/kern/fonts/fira-sans/FiraSans-Bold.woff2"),
+    ),
+    (
+        "fonts/fira-sans/FiraSans-BoldItalic.woff2",
+        "font/woff2",
+        include_bytes!("../assets/vendor/kern/fonts/fira-sans/FiraSans-BoldItalic.woff2"),
+    ),
+];
+
+pub async fn kern(Path(file): Path<String>) -> Response {
+    match KERN.iter().find(|(name, _, _)| *name == file) {
+        Some((_, content_type, body)) => (
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+                // A release changes the files only with the hub's version; a day is safe.
+                (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400")),
+            ],
+            *body,
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// The operator's logo (`operator.logo_file`). An SVG opened on its own must not run anything
+/// it holds, so the answer forbids every script and subresource.
+pub async fn operator_logo(State(state): State<AppState>) -> Response {
+    match &state.hub().config().operator.logo {
+        Some(logo) => (
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static(logo.content_type)),
+                (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+                (
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
+                ),
+            ],
+            logo.bytes.to_vec(),
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }

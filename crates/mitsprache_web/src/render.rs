@@ -15,7 +15,7 @@ use mitsprache_i18n::{Messages, messages};
 use std::sync::Arc;
 
 /// No inline script or style anywhere; pages frame nothing and are framed by nothing.
-pub const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+pub const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// The language of a request: `?lang=` (remembered in a cookie), then the cookie, then
 /// `Accept-Language`, then German.

@@ -281,6 +281,8 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/map.js", get(assets::map_script))
         .route("/assets/vendor/leaflet/leaflet.js", get(assets::leaflet_script))
         .route("/assets/vendor/leaflet/leaflet.css", get(assets::leaflet_style))
+        .route("/assets/vendor/kern/{*file}", get(assets::kern))
+        .route("/assets/operator-logo", get(assets::operator_logo))
         .merge(pages)
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

@@ -74,7 +74,7 @@ pub async fn the_assistant_page_works_without_javascript(app: TestApp) {
         "/marktplatz/assistent?f.participatory-budgeting=must&f.map-contributions=should&must=open-source&run=1";
     let (status, result) = app.get_html(query, "de").await;
     assert_eq!(status, 200);
-    assert!(result.contains("<h3>Bewertungsmatrix</h3>"));
+    assert!(result.contains("<h3 class=\"kern-heading-small\">Bewertungsmatrix</h3>"));
     assert!(result.contains("<a href=\"/marktplatz/werkzeuge/decidim\">Decidim</a> – "));
     assert!(result.contains("Ausgeschlossene Werkzeuge"));
     assert!(result.contains("Open-Source-Lizenz: nicht erfüllt"));
@@ -184,15 +184,16 @@ pub async fn the_evaluation_matrix_rows_match_the_page(app: TestApp) {
             let ranked: Vec<&Vec<String>> = rows[1..].iter().filter(|r| r[0] != "ausgeschlossen").collect();
             let excluded: Vec<&Vec<String>> = rows[1..].iter().filter(|r| r[0] == "ausgeschlossen").collect();
             // The page lists ranked tools as "<a …>Name</a> – points / max" in rank order.
-            let ranking = page.split("<h3>Rangfolge mit Begründung</h3>").nth(1).unwrap_or_default();
-            let ranking = ranking.split("<h3>").next().unwrap_or_default();
+            let ranking =
+                page.split("<h3 class=\"kern-heading-small\">Rangfolge mit Begründung</h3>").nth(1).unwrap_or_default();
+            let ranking = ranking.split("<h3 ").next().unwrap_or_default();
             let mut at = 0;
             for r in &ranked {
                 let entry = format!(">{}</a> – {} / ", r[1], r[3]);
                 let found = ranking[at..].find(&entry).unwrap_or_else(|| panic!("{query}: {entry} not on the page"));
                 at += found + entry.len();
             }
-            let listed = ranking.matches("<h4><a href=\"/marktplatz/werkzeuge/").count();
+            let listed = ranking.matches("<h4 class=\"kern-heading-small\"><a href=\"/marktplatz/werkzeuge/").count();
             assert_eq!(listed, ranked.len(), "{query}: ranked tools on the page");
             let excluded_section = page.split("Ausgeschlossene Werkzeuge").nth(1).unwrap_or_default();
             for r in &excluded {

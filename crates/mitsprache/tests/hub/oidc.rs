@@ -225,7 +225,7 @@ pub async fn authorization_request_error_paths(app: TestApp) {
         let page = browser.get(&url).await;
         assert_eq!(page.status, 400, "{url}");
         assert!(page.location.is_none());
-        assert!(page.body.contains("<h1>"), "an explanatory page");
+        assert!(page.body.contains("<h1 "), "an explanatory page");
     }
     let error_of = |p: &Page| query_of(p.location.as_deref().unwrap())["error"].clone();
     // prompt=none without a session.

@@ -36,14 +36,31 @@ pub async fn the_operator_is_named_on_every_page_and_its_legal_texts_are_served(
             c.operator.texts[1] =
                 Some("Verantwortlich ist die Stadt Musterstadt.\n\nIhre Rechte: Auskunft und Löschung.".into());
             c.operator.accessibility_feedback = Some("barrierefreiheit@musterstadt.example".into());
+            c.operator.logo = Some(mitsprache_hub::Logo {
+                content_type: "image/svg+xml",
+                bytes:
+                    br#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 4 4"><rect width="4" height="4"/></svg>"#
+                        .as_slice()
+                        .into(),
+            });
         })
         .await;
     for path in ["/", "/marktplatz", "/registrieren", "/beteiligung", "/gibt-es-nicht"] {
         let (_, html) = named.get_html(path, "de").await;
         assert!(html.contains("Betrieben von Stadt Musterstadt"), "{path}");
+        // The header names the operator, with its logo, which the hub serves itself.
+        assert!(html.contains(r#"<img class="operator-logo" src="/assets/operator-logo" alt=""><span class="operator-name">Stadt Musterstadt</span>"#), "{path}");
         assert!(html.contains("href=\"mailto:beteiligung@musterstadt.example\""), "{path}");
         assert!(html.contains("href=\"/datenschutz\""), "{path}");
     }
+    let logo = named.client.get(named.url("/assets/operator-logo")).send().await.unwrap();
+    assert_eq!(logo.headers()["content-type"], "image/svg+xml");
+    // An SVG opened on its own runs nothing it holds.
+    assert!(logo.headers()["content-security-policy"].to_str().unwrap().contains("sandbox"));
+    assert!(logo.text().await.unwrap().starts_with("<svg"));
+    let (_, plain) = app.get_html("/", "de").await;
+    assert!(!plain.contains("operator-logo"), "no logo configured, none shown");
+    assert_eq!(app.client.get(app.url("/assets/operator-logo")).send().await.unwrap().status(), 404);
     let imprint = named.client.get(named.url("/impressum")).send().await.unwrap();
     assert_eq!(imprint.status(), 303);
     assert_eq!(imprint.headers()["location"], "https://www.musterstadt.example/impressum");
@@ -125,7 +142,10 @@ pub async fn the_portal_lists_the_processes_of_every_tool(app: TestApp) {
     assert!(page.contains("Ideen sammeln</span>: 01.05.2026 – 30.09.2026"), "{page}");
     assert!(page.contains("<dd>1</dd>") && page.contains("Mehr Bügel am Bahnhof</span> (03.05.2026)"), "{page}");
     assert!(page.contains("<dd>Decidim Musterstadt</dd>"), "{page}");
-    assert!(page.contains("href=\"https://decidim.example/processes/rad\">Mitmachen"), "{page}");
+    assert!(
+        page.contains("href=\"https://decidim.example/processes/rad\"><span class=\"kern-label\">Mitmachen"),
+        "{page}"
+    );
     assert_eq!(app.get_html("/beteiligung/gibt-es-nicht", "de").await.0, 404);
 }
 
@@ -164,7 +184,7 @@ pub async fn search_and_facets_work_without_javascript(app: TestApp) {
 pub async fn a_tool_page_shows_sources_and_unknown_facts(app: TestApp) {
     let (status, html) = app.get_html("/marktplatz/werkzeuge/go-vocal", "de").await;
     assert_eq!(status, 200);
-    assert!(html.contains("<h1>Go Vocal</h1>"));
+    assert!(html.contains("<h1 class=\"kern-heading-large\">Go Vocal</h1>"));
     assert!(html.contains("keine Angabe"), "unknown costs are shown as such");
     assert!(html.contains("Quelle: <a href=\"https://github.com/CitizenLabDotCo/citizenlab"));
     assert!(html.contains("Stand: 26.11.2026"));
@@ -179,18 +199,25 @@ pub async fn a_tool_page_shows_sources_and_unknown_facts(app: TestApp) {
 pub async fn the_comparison_marks_differences(app: TestApp) {
     let (status, html) = app.get_html("/marktplatz/vergleich?tools=decidim,consul-democracy,limesurvey", "de").await;
     assert_eq!(status, 200);
-    assert!(html.contains("<th scope=\"col\"><a href=\"/marktplatz/werkzeuge/decidim\">Decidim</a>"));
+    assert!(html.contains(
+        "<th class=\"kern-table__header\" scope=\"col\"><a href=\"/marktplatz/werkzeuge/decidim\">Decidim</a>"
+    ));
     assert!(html.contains("class=\"differs\""));
     assert!(html.contains("unterschiedlich"), "differences are marked in text, not only by colour");
     // A yes/no row per function.
-    assert!(html.contains("<th scope=\"row\">Umfragen") && html.contains("✓ ja") && html.contains("✗ nein"), "{html}");
+    assert!(
+        html.contains("<th class=\"kern-table__header\" scope=\"row\">Umfragen")
+            && html.contains("✓ ja")
+            && html.contains("✗ nein"),
+        "{html}"
+    );
     // Tools are removed and added in place.
     assert!(
         html.contains("href=\"/marktplatz/vergleich?tools=consul-democracy&#38;tools=limesurvey\""),
         "remove Decidim"
     );
     assert!(
-        html.contains("<select id=\"add-tool\" name=\"tools\">")
+        html.contains("<select class=\"kern-form-input__select\" id=\"add-tool\" name=\"tools\">")
             && html.contains("<option value=\"polis\">Polis</option>")
     );
     assert!(!html.contains("<option value=\"decidim\">"), "a compared tool is not offered again");
@@ -256,13 +283,23 @@ pub async fn bad_page_requests_get_localized_error_pages(app: TestApp) {
 
 pub async fn pages_send_security_headers(app: TestApp) {
     let r = app.get("/marktplatz").await;
-    let csp = r.headers()["content-security-policy"].to_str().unwrap();
+    let csp = r.headers()["content-security-policy"].to_str().unwrap().to_owned();
     assert!(csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'none'"));
     assert!(!csp.contains("unsafe-inline"));
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     let css = app.get("/assets/style.css").await;
     assert_eq!(css.status(), 200);
     assert!(css.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
+    // KERN UX and its fonts come from the hub, by the package's own relative paths.
+    let html = r.text().await.unwrap();
+    assert!(html.contains(r#"<link rel="stylesheet" href="/assets/vendor/kern/kern.min.css">"#));
+    assert!(csp.contains("font-src 'self'"), "{csp}");
+    let fonts = app.get("/assets/vendor/kern/fonts/fira-sans.css").await.text().await.unwrap();
+    let face = app.get("/assets/vendor/kern/fonts/fira-sans/FiraSans-Regular.woff2").await;
+    assert!(fonts.contains("./fira-sans/FiraSans-Regular.woff2"));
+    assert_eq!(face.headers()["content-type"], "font/woff2");
+    assert_eq!(app.get("/assets/vendor/kern/../style.css").await.status(), 404);
+    assert_eq!(app.get("/assets/vendor/kern/fonts/fira-sans/FiraSans-Thin.woff2").await.status(), 404);
 }
 
 pub async fn the_marketplace_guides_instead_of_dead_ends(app: TestApp) {

@@ -98,7 +98,8 @@ pub async fn a_vendor_proposes_an_editor_publishes_and_the_history_shows_it(app:
     // The editor sees the difference fact by fact and publishes.
     let queue = editor.get("/redaktion/vorschlaege").await;
     assert!(
-        queue.body.contains("<code>yearly_eur.min</code>") && queue.body.contains("<td>1200</td>"),
+        queue.body.contains("<code>yearly_eur.min</code>")
+            && queue.body.contains("<td class=\"kern-table__cell\">1200</td>"),
         "{}",
         queue.body
     );

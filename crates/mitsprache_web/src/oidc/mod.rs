@@ -61,7 +61,7 @@ pub fn deliver(delivery: Delivery) -> Response {
                 Ok(html) => {
                     let mut r = axum::response::Html(html).into_response();
                     let csp = format!(
-                        "default-src 'none'; script-src 'self'; style-src 'self'; form-action {origin}; base-uri 'none'; frame-ancestors 'none'"
+                        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; form-action {origin}; base-uri 'none'; frame-ancestors 'none'"
                     );
                     if let Ok(v) = HeaderValue::from_str(&csp) {
                         r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
@@ -80,7 +80,7 @@ pub fn deliver(delivery: Delivery) -> Response {
 /// browsers apply `form-action` to the redirects after a submission.
 pub fn allow_form_target(response: &mut Response, redirect_uri: &str) {
     let csp = format!(
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self' {}; base-uri 'none'; frame-ancestors 'none'",
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; form-action 'self' {}; base-uri 'none'; frame-ancestors 'none'",
         origin_of(redirect_uri)
     );
     if let Ok(v) = HeaderValue::from_str(&csp) {

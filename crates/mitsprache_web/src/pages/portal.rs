@@ -167,7 +167,7 @@ pub async fn map(State(state): State<AppState>, lang: Lang, RawQuery(raw): RawQu
         None => "img-src 'self' data:".to_owned(),
     };
     let csp = format!(
-        "default-src 'none'; script-src 'self'; style-src 'self'; {img}; connect-src 'self'; form-action 'self'; \
+        "default-src 'none'; script-src 'self'; style-src 'self'; {img}; font-src 'self'; connect-src 'self'; form-action 'self'; \
          base-uri 'none'; frame-ancestors 'none'"
     );
     if let Ok(v) = HeaderValue::from_str(&csp) {
