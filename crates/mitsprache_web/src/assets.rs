@@ -145,7 +145,8 @@ pub async fn operator_logo(State(state): State<AppState>) -> Response {
                     HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
                 ),
             ],
-            logo.bytes.to_vec(),
+            // Shared with the configuration, not copied per request.
+            axum::body::Bytes::from_owner(logo.bytes.clone()),
         )
             .into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
