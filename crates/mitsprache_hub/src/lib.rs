@@ -25,6 +25,7 @@ pub mod keys;
 pub mod logout;
 pub mod participation;
 pub mod ports;
+mod recent;
 mod runtime;
 pub mod sessions;
 pub mod tokens;
@@ -91,8 +92,10 @@ struct Inner {
     decoy: tokio::sync::OnceCell<String>,
     /// Wakes this instance's job worker when a job was queued here.
     jobs_queued: tokio::sync::Notify,
-    /// The portal's filter choices with the time they were read (see `portal_facets`).
-    facets: std::sync::Mutex<Option<(OffsetDateTime, Arc<participation::PortalFacets>)>>,
+    /// The portal's filter choices, lists and municipality pages as read lately.
+    facets: recent::Recent<participation::PortalFacets>,
+    lists: recent::Recent<participation::Page>,
+    activity: recent::Recent<participation::MunicipalityActivity>,
 }
 
 impl Hub {
@@ -128,7 +131,10 @@ impl Hub {
                 catalogue,
                 decoy: tokio::sync::OnceCell::new(),
                 jobs_queued: tokio::sync::Notify::new(),
-                facets: std::sync::Mutex::new(None),
+                facets: recent::Recent::new(participation::FACETS_FOR, 1),
+                lists: recent::Recent::new(participation::LISTS_FOR, participation::LISTS_KEPT),
+                // One municipality page per municipality a region has, at most.
+                activity: recent::Recent::new(participation::LISTS_FOR, participation::LISTS_KEPT),
             }),
         })
     }

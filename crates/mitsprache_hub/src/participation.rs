@@ -358,31 +358,51 @@ pub struct PortalFacets {
     pub municipalities: Vec<String>,
 }
 
-/// How long an instance keeps the facets. Writes through this instance clear them at once;
-/// another instance's writes show after this long.
-const FACETS_FOR: time::Duration = time::Duration::seconds(30);
+/// How long an instance keeps the facets, and the lists and municipality pages of the portal
+/// (see `recent`): writes through this instance clear them at once, another instance's show
+/// after this long.
+pub(crate) const FACETS_FOR: time::Duration = time::Duration::seconds(30);
+pub(crate) const LISTS_FOR: time::Duration = time::Duration::seconds(5);
+/// Lists kept at most: each holds a page of records (up to 100).
+pub(crate) const LISTS_KEPT: usize = 256;
+
+/// A page of records and the number of all matches.
+pub type Page = (u64, Vec<StoredRecord>);
 
 impl Hub {
     pub async fn portal_facets(&self) -> Result<std::sync::Arc<PortalFacets>> {
         let now = self.now();
-        let cached = self.inner.facets.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        if let Some((at, facets)) = cached
-            && now - at < FACETS_FOR
-            && now >= at
-        {
-            return Ok(facets);
-        }
+        let generation = match self.inner.facets.get("", now) {
+            Ok(facets) => return Ok(facets),
+            Err(generation) => generation,
+        };
         let facets = std::sync::Arc::new(PortalFacets {
             sources: self.data_sources().await?,
             municipalities: self.data_municipalities().await?,
         });
-        *self.inner.facets.lock().unwrap_or_else(|e| e.into_inner()) = Some((now, facets.clone()));
+        self.inner.facets.put(String::new(), now, generation, facets.clone());
         Ok(facets)
     }
 
-    /// Records or tools changed here: the next page reads the facets again.
+    /// A list of processes as the portal shows it: the same as `data_list`, read again when
+    /// records were written through this instance or after `LISTS_FOR`.
+    pub async fn portal_list(&self, f: &crate::data::DataFilter) -> Result<std::sync::Arc<Page>> {
+        let key = format!("{f:?}");
+        let now = self.now();
+        let generation = match self.inner.lists.get(&key, now) {
+            Ok(list) => return Ok(list),
+            Err(generation) => generation,
+        };
+        let list = std::sync::Arc::new(self.data_list(mitsprache_standard::Kind::Process, f).await?);
+        self.inner.lists.put(key, now, generation, list.clone());
+        Ok(list)
+    }
+
+    /// Records or tools changed here: the next page reads the facets and lists again.
     pub(crate) fn data_changed(&self) {
-        *self.inner.facets.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        self.inner.facets.clear();
+        self.inner.lists.clear();
+        self.inner.activity.clear();
     }
 }
 
@@ -410,7 +430,19 @@ impl Hub {
     }
 
     /// What happens in a municipality across tools: contributions per month and the tools in use.
-    pub async fn municipality_activity(&self, ags: &str) -> Result<MunicipalityActivity> {
+    /// Kept like the portal's lists: it reads every contribution to the municipality.
+    pub async fn municipality_activity(&self, ags: &str) -> Result<std::sync::Arc<MunicipalityActivity>> {
+        let now = self.now();
+        let generation = match self.inner.activity.get(ags, now) {
+            Ok(activity) => return Ok(activity),
+            Err(generation) => generation,
+        };
+        let activity = std::sync::Arc::new(self.read_municipality_activity(ags).await?);
+        self.inner.activity.put(ags.to_owned(), now, generation, activity.clone());
+        Ok(activity)
+    }
+
+    async fn read_municipality_activity(&self, ags: &str) -> Result<MunicipalityActivity> {
         let (counted, sources) = self.store().participation().municipality_activity(ags).await?;
         let names = self.source_names().await?;
         let kinds: HashMap<String, String> =

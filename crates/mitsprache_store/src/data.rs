@@ -14,7 +14,7 @@ pub struct DataStore<'a> {
 }
 
 /// One record to keep, or a tombstone (`doc: None`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct NewRecord {
     pub id: String,
     pub kind: &'static str,
@@ -126,6 +126,117 @@ fn like(s: &str) -> String {
     format!("%{escaped}%")
 }
 
+/// Terms of one process at most: a long description still finds its first thousand words.
+const TERMS_PER_RECORD: usize = 1_000;
+/// A word's first 64 bytes are its term: a prefix search for a longer word still finds it.
+const TERM_BYTES: usize = 64;
+/// Term rows per INSERT (5 values each).
+const TERM_ROWS: usize = 2_000;
+/// Sorts after every character a word can hold, so that `w:rad` up to `w:rad` and this is the
+/// range of the words beginning with "rad" (byte order).
+const PREFIX_END: char = '\u{10FFFF}';
+
+/// The words of a lower-case text, as the terms index and a search cut them: runs of letters and
+/// digits.
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty())
+}
+
+fn truncated(w: &str) -> &str {
+    if w.len() <= TERM_BYTES {
+        return w;
+    }
+    let mut end = TERM_BYTES;
+    while !w.is_char_boundary(end) {
+        end -= 1;
+    }
+    &w[..end]
+}
+
+/// The terms a live process is found by: its topics (`t:`) and the words of its texts (`w:`).
+fn terms(r: &NewRecord) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for topic in r.topics.split('|').filter(|t| !t.is_empty()) {
+        out.insert(format!("t:{topic}"));
+    }
+    for w in words(&r.search) {
+        if out.len() >= TERMS_PER_RECORD {
+            break;
+        }
+        out.insert(format!("w:{}", truncated(w)));
+    }
+    out
+}
+
+/// A record's terms as rows of `data_terms`.
+struct TermRow {
+    record_id: String,
+    term: String,
+    status: Option<String>,
+    close_key: i64,
+    modified: i64,
+}
+
+fn term_rows(r: &NewRecord, modified: i64) -> impl Iterator<Item = TermRow> + '_ {
+    let close_key = r.closes_at.map_or(i64::MAX, secs);
+    terms(r).into_iter().map(move |term| TermRow {
+        record_id: r.id.clone(),
+        term,
+        status: r.status.clone(),
+        close_key,
+        modified,
+    })
+}
+
+async fn insert_terms(tx: &mut sqlx::AnyConnection, backend: Backend, rows: &[TermRow]) -> Result<(), StoreError> {
+    for chunk in rows.chunks(TERM_ROWS) {
+        let values: Vec<String> = (0..chunk.len()).map(|i| format!("({})", list(backend, i * 5 + 1, 5))).collect();
+        let sql = format!(
+            "INSERT INTO data_terms (record_id, term, status, close_key, modified) VALUES {}",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for t in chunk {
+            q = q.bind(&t.record_id).bind(&t.term).bind(&t.status).bind(t.close_key).bind(t.modified);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+/// Writes the terms of every live process: migration 0012 runs it once, in its transaction.
+pub(crate) async fn fill_terms(tx: &mut sqlx::AnyConnection, backend: Backend) -> Result<(), StoreError> {
+    // In pages by id, so that a large store is not read into memory at once.
+    let mut after = String::new();
+    loop {
+        let rows = sqlx::query(
+            "SELECT id, status, closes_at, modified, topics, search FROM data_records \
+             WHERE kind = 'process' AND deleted = 0 AND id > $1 ORDER BY id LIMIT 1000",
+        )
+        .bind(&after)
+        .fetch_all(&mut *tx)
+        .await?;
+        let Some(last) = rows.last() else { return Ok(()) };
+        after = last.try_get("id")?;
+        let mut out = Vec::new();
+        for row in &rows {
+            let record = NewRecord {
+                id: row.try_get("id")?,
+                kind: "process",
+                status: row.try_get("status")?,
+                closes_at: row
+                    .try_get::<Option<i64>, _>("closes_at")?
+                    .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok()),
+                topics: row.try_get("topics")?,
+                search: row.try_get("search")?,
+                ..NewRecord::default()
+            };
+            out.extend(term_rows(&record, row.try_get("modified")?));
+        }
+        insert_terms(tx, backend, &out).await?;
+    }
+}
+
 impl<'a> DataStore<'a> {
     pub(crate) fn new(store: &'a Store) -> Self {
         DataStore { store }
@@ -191,7 +302,7 @@ impl<'a> DataStore<'a> {
                 }
                 (None, None) => Applied::Missing,
                 (_, Some(old)) => {
-                    let applied = change(&mut tx, r, old, via).await?;
+                    let applied = change(&mut tx, backend, r, old, via).await?;
                     existing.insert(
                         r.id.clone(),
                         Existing { doc: r.doc.clone(), deleted: r.doc.is_none(), status: r.status.clone() },
@@ -224,6 +335,9 @@ impl<'a> DataStore<'a> {
 
     /// The page asked for and the number of all matches.
     pub async fn list(&self, q: &DataQuery) -> Result<(u64, Vec<StoredRecord>), StoreError> {
+        if let Some(terms) = TermQuery::of(q) {
+            return self.list_by_terms(q, &terms).await;
+        }
         // The kind is one of the standard's type names (a static string, never input), written
         // as a literal so that the planners can use the indexes that hold processes only.
         debug_assert!(q.kind.bytes().all(|b| b.is_ascii_lowercase()));
@@ -348,6 +462,150 @@ impl<'a> DataStore<'a> {
         let rows = list.fetch_all(self.store.pool()).await?;
         Ok((u64::try_from(total).unwrap_or(0), rows.iter().map(stored).collect::<Result<_, _>>()?))
     }
+
+    async fn list_by_terms(&self, q: &DataQuery, t: &TermQuery) -> Result<(u64, Vec<StoredRecord>), StoreError> {
+        let mut values: Vec<String> = Vec::new();
+        let mut param = |v: String| {
+            values.push(v);
+            format!("${}", values.len())
+        };
+        // A term's condition on the rows of `m` (or of a probe's `x`).
+        let mut term = |alias: &str, (text, exact): &(String, bool)| {
+            if *exact {
+                format!("{alias}.term = {}", param(text.clone()))
+            } else {
+                let from = param(text.clone());
+                let to = param(format!("{text}{PREFIX_END}"));
+                format!("{alias}.term >= {from} AND {alias}.term < {to}")
+            }
+        };
+        let mut clauses = vec![term("m", &t.driving)];
+        for other in &t.others {
+            clauses.push(format!(
+                "EXISTS (SELECT 1 FROM data_terms x WHERE x.record_id = m.record_id AND {})",
+                term("x", other)
+            ));
+        }
+        // The filters that only the record holds.
+        let mut rest: Vec<String> = Vec::new();
+        if let Some(s) = &q.source {
+            rest.push(format!("d.source = {}", param(s.clone())));
+        }
+        if let Some(m) = &q.municipality {
+            rest.push(format!("d.municipality = {}", param(m.clone())));
+        }
+        if let Some(p) = &q.process {
+            rest.push(format!("d.process = {}", param(p.clone())));
+        }
+        if let Some(pt) = &q.process_type {
+            rest.push(format!("d.process_type = {}", param(pt.clone())));
+        }
+        for w in q.words.iter().filter(|w| words(w).next().is_none()) {
+            rest.push(format!("d.search LIKE {} ESCAPE '\\'", param(like(w))));
+        }
+        if let Some((south, west, north, east)) = q.within {
+            rest.push(format!("d.lat_e6 BETWEEN {south} AND {north} AND d.lon_e6 BETWEEN {west} AND {east}"));
+        }
+        let mut statuses: Vec<&str> = q.status.as_deref().map(|s| s.split(',').collect()).unwrap_or_default();
+        statuses.sort_unstable();
+        statuses.dedup();
+        let status_params: Vec<String> = statuses.iter().map(|s| param((*s).to_owned())).collect();
+        let from = if rest.is_empty() {
+            "data_terms m".to_owned()
+        } else {
+            clauses.extend(rest);
+            "data_terms m JOIN data_records d ON d.id = m.record_id".to_owned()
+        };
+        let filter = clauses.join(" AND ");
+        let status_filter = if status_params.is_empty() {
+            String::new()
+        } else {
+            format!(" AND m.status IN ({})", status_params.join(", "))
+        };
+        let exact = t.driving.1;
+        // A word prefix may match several words of one record.
+        let counted = if exact { "COUNT(*)" } else { "COUNT(DISTINCT m.record_id)" };
+        let count_sql = format!("SELECT {counted} FROM {from} WHERE {filter}{status_filter}");
+        let mut count = sqlx::query(&count_sql);
+        for v in &values {
+            count = count.bind(v);
+        }
+        let total: i64 = count.fetch_one(self.store.pool()).await?.try_get(0)?;
+        let (limit, offset) = (q.limit.min(1_000), q.offset);
+        let (key, direction, order) = if q.closing_first {
+            ("close_key", "ASC", "COALESCE(closes_at, 9223372036854775807) ASC, id ASC")
+        } else {
+            ("modified", "DESC", "modified DESC, id DESC")
+        };
+        let ids_sql = if !exact {
+            format!(
+                "SELECT m.record_id AS id, MIN(m.{key}) AS k FROM {from} WHERE {filter}{status_filter} \
+                 GROUP BY m.record_id ORDER BY k {direction}, id {direction} LIMIT {limit} OFFSET {offset}"
+            )
+        } else if status_params.len() > 1 {
+            // As in `list`: one walk per status of (term, status, order), merged.
+            let branches: Vec<String> = status_params
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    format!(
+                        "SELECT * FROM (SELECT m.record_id AS id, m.{key} AS k FROM {from} WHERE {filter} AND m.status = {p} \
+                         ORDER BY m.{key} {direction}, m.record_id {direction} LIMIT {}) b{i}",
+                        offset + limit
+                    )
+                })
+                .collect();
+            format!(
+                "SELECT id, k FROM ({}) t ORDER BY k {direction}, id {direction} LIMIT {limit} OFFSET {offset}",
+                branches.join(" UNION ALL ")
+            )
+        } else {
+            format!(
+                "SELECT m.record_id AS id, m.{key} AS k FROM {from} WHERE {filter}{status_filter} \
+                 ORDER BY m.{key} {direction}, m.record_id {direction} LIMIT {limit} OFFSET {offset}"
+            )
+        };
+        let list_sql =
+            format!("SELECT {COLUMNS} FROM data_records WHERE id IN (SELECT id FROM ({ids_sql}) p) ORDER BY {order}");
+        let mut list = sqlx::query(&list_sql);
+        for v in &values {
+            list = list.bind(v);
+        }
+        let rows = list.fetch_all(self.store.pool()).await?;
+        Ok((u64::try_from(total).unwrap_or(0), rows.iter().map(stored).collect::<Result<_, _>>()?))
+    }
+}
+
+/// A list of live processes filtered by topic or words, answered from `data_terms`: the
+/// driving term's rows are walked (a topic's in the order of the page, a word prefix's sorted),
+/// the other terms are looked up per candidate by its key, and only the remaining filters join
+/// the records.
+struct TermQuery {
+    /// The topic, else the first word: exactly the term, or every term beginning with it.
+    driving: (String, bool),
+    others: Vec<(String, bool)>,
+}
+
+impl TermQuery {
+    fn of(q: &DataQuery) -> Option<TermQuery> {
+        if q.kind != "process" || q.modified_since.is_some() {
+            return None;
+        }
+        let mut all: Vec<(String, bool)> = Vec::new();
+        if let Some(t) = &q.topic {
+            all.push((format!("t:{}", t.to_lowercase()), true));
+        }
+        for w in &q.words {
+            // Only letters and digits are in the index; a word without any stays a LIKE.
+            all.extend(words(w).map(|w| (format!("w:{}", truncated(w)), false)));
+        }
+        all.dedup();
+        if all.is_empty() {
+            return None;
+        }
+        let driving = all.remove(0);
+        Some(TermQuery { driving, others: all })
+    }
 }
 
 /// What is stored of a record before a batch writes it.
@@ -377,6 +635,7 @@ async fn flush(
 /// `data_status_changes`, which "Meine Beteiligung" and the digests tell people about.
 async fn change(
     tx: &mut Transaction<'static, Any>,
+    backend: Backend,
     r: &NewRecord,
     old: &Existing,
     via: &Provenance,
@@ -396,6 +655,7 @@ async fn change(
             .bind(now)
             .execute(&mut **tx)
             .await?;
+            forget_terms(tx, r).await?;
             Ok(Applied::Deleted)
         }
         Some(doc) if !deleted && old_doc == Some(doc.as_str()) => Ok(Applied::Unchanged),
@@ -433,9 +693,20 @@ async fn change(
             .bind(r.position.map(|p| p.1))
             .execute(&mut **tx)
             .await?;
+            if r.kind == "process" {
+                forget_terms(tx, r).await?;
+                insert_terms(tx, backend, &term_rows(r, now).collect::<Vec<_>>()).await?;
+            }
             Ok(Applied::Updated)
         }
     }
+}
+
+async fn forget_terms(tx: &mut Transaction<'static, Any>, r: &NewRecord) -> Result<(), StoreError> {
+    if r.kind == "process" {
+        sqlx::query("DELETE FROM data_terms WHERE record_id = $1").bind(&r.id).execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 /// Bound parameters for a list: `$first, …` on PostgreSQL, anonymous `?` on SQLite, whose
@@ -493,7 +764,8 @@ async fn insert_many(
             .bind(r.position.map(|p| p.1));
     }
     q.execute(&mut **tx).await.map_err(unique_as_conflict)?;
-    Ok(())
+    let terms: Vec<TermRow> = rows.iter().filter(|r| r.kind == "process").flat_map(|r| term_rows(r, now)).collect();
+    insert_terms(tx, backend, &terms).await
 }
 
 fn unique_as_conflict(e: sqlx::Error) -> StoreError {

@@ -62,6 +62,11 @@ pub const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0011_process_positions.sql"),
         include_str!("../migrations/postgres/0011_process_positions.sql"),
     ),
+    (
+        "0012_process_terms",
+        include_str!("../migrations/sqlite/0012_process_terms.sql"),
+        include_str!("../migrations/postgres/0012_process_terms.sql"),
+    ),
 ];
 
 /// FNV-1a: enough to notice an edited file; not a security boundary.
@@ -119,6 +124,13 @@ async fn apply(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<usize
         for statement in split_statements(text) {
             sqlx::query(statement)
                 .execute(&mut *tx)
+                .await
+                .map_err(|e| StoreError::Migration { name: (*name).into(), message: e.to_string() })?;
+        }
+        // The terms are cut from the texts in Rust, as every write does; SQL cannot split
+        // words the same way on both backends.
+        if *name == "0012_process_terms" {
+            crate::data::fill_terms(&mut tx, backend)
                 .await
                 .map_err(|e| StoreError::Migration { name: (*name).into(), message: e.to_string() })?;
         }

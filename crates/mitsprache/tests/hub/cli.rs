@@ -135,6 +135,43 @@ fn migrate_applies_each_migration_once() {
     assert_eq!(String::from_utf8_lossy(&second.stdout), "0 migration(s) applied\n");
 }
 
+/// Migration 0012 indexes the processes a store holds already, with the terms a write gives them.
+#[test]
+fn the_terms_migration_indexes_the_processes_there_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/hub.db", dir.path().display());
+    let generated = hub()
+        .args(["demo", "generate", "--database", &db, "--processes", "300", "--contributions", "0"])
+        .output()
+        .unwrap();
+    assert!(generated.status.success(), "{}", String::from_utf8_lossy(&generated.stderr));
+    let terms = |sql: &'static str| {
+        let db = db.clone();
+        tokio::runtime::Runtime::new().unwrap().block_on(async move {
+            let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
+            let rows: Vec<(String, String)> =
+                sqlx::query_as("SELECT record_id, term FROM data_terms ORDER BY record_id, term")
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap();
+            if !sql.is_empty() {
+                for statement in sql.split(';') {
+                    sqlx::query(statement).execute(&pool).await.unwrap();
+                }
+            }
+            pool.close().await;
+            rows
+        })
+    };
+    // As the store was before 0012.
+    let written = terms("DROP TABLE data_terms; DELETE FROM schema_migrations WHERE name = '0012_process_terms'");
+    assert!(written.len() > 300 * 5, "{}", written.len());
+    assert!(written.iter().any(|(_, t)| t == "t:klima") && written.iter().any(|(_, t)| t == "w:beispielverfahren"));
+    let migrated = hub().args(["migrate", "--database", &db]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&migrated.stdout), "1 migration(s) applied\n");
+    assert_eq!(terms(""), written);
+}
+
 #[test]
 fn the_catalogue_exports_as_json_and_as_publiccode() {
     let dir = tempfile::tempdir().unwrap();

@@ -82,8 +82,19 @@ pub async fn a_tool_pushes_its_records_and_anyone_reads_them(app: TestApp) {
         ("?status=closed", 0),
         ("?topic=verkehr", 1),
         ("?topic=Verk", 0),
+        ("?topic=Klima&status=open,upcoming", 1),
+        ("?topic=klima&status=closed", 0),
+        ("?topic=verkehr&q=radwege", 1),
+        ("?topic=verkehr&q=bahnhof", 0),
         ("?q=radverkehr%20RADWEGE", 1),
+        // A word is found by its beginning: "radverk" finds "Radverkehrskonzept", "konzept"
+        // does not, as in the index of the portal's text search.
+        ("?q=radverk&status=open", 1),
+        ("?q=konzept", 0),
+        ("?q=wo-fehlen", 1),
         ("?q=Bahnhof", 0),
+        ("?q=radwege&municipality=05315000", 1),
+        ("?q=radwege&municipality=05314000", 0),
         (&format!("?source={source}"), 1),
         ("?source=another-tool", 0),
     ] {
@@ -443,6 +454,54 @@ pub async fn concurrent_pushes_of_a_new_record_all_succeed(app: TestApp) {
     assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
     assert!(statuses.iter().all(|s| *s == 201 || *s == 200), "{statuses:?}");
     assert_eq!(app.get_json("/api/v1/processes?q=gleichzeitig").await["total"], 1);
+}
+
+/// The topic and word filters follow a process through a change of status, a deletion and its
+/// return, and a second page of a topic's processes continues the first.
+pub async fn topic_and_word_filters_follow_every_change(app: TestApp) {
+    let (_, token) = tool_token(&app).await;
+    let total = |query: &'static str| {
+        let app = &app;
+        async move { app.get_json(&format!("/api/v1/processes?{query}")).await["total"].clone() }
+    };
+    assert_eq!(push(&app, &token, "/api/v1/data/processes/rad", &process("Radverkehrskonzept")).await.status(), 201);
+    assert_eq!(total("topic=klima&status=open").await, 1);
+    let mut closed = process("Radverkehrskonzept Innenstadt");
+    closed["status"] = json!("closed");
+    closed["topics"] = json!(["Verkehr"]);
+    assert_eq!(push(&app, &token, "/api/v1/data/processes/rad", &closed).await.status(), 200);
+    assert_eq!(total("topic=klima").await, 0);
+    assert_eq!(total("topic=verkehr&status=open").await, 0);
+    assert_eq!(total("topic=verkehr&status=closed").await, 1);
+    assert_eq!(total("q=innenstadt&status=closed").await, 1);
+    let r = app.client.delete(app.url("/api/v1/data/processes/rad")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(total("topic=verkehr").await, 0);
+    assert_eq!(total("q=innenstadt").await, 0);
+    assert!(
+        push(&app, &token, "/api/v1/data/processes/rad", &process("Radverkehrskonzept")).await.status().is_success()
+    );
+    assert_eq!(total("topic=verkehr&q=radverkehrskonzept").await, 1);
+
+    for n in 0..5 {
+        let status = if n % 2 == 0 { "open" } else { "upcoming" };
+        let mut p = process(&format!("Spielplatz {n}"));
+        p["status"] = json!(status);
+        p["phases"][0]["end"] = json!(format!("2026-07-0{}T00:00:00Z", n + 1));
+        assert_eq!(push(&app, &token, &format!("/api/v1/data/processes/s{n}"), &p).await.status(), 201);
+    }
+    let mut seen = Vec::new();
+    for page in 1..=3 {
+        let list = app
+            .get_json(&format!(
+                "/api/v1/processes?topic=klima&q=spielplatz&status=open,upcoming&per_page=2&page={page}"
+            ))
+            .await;
+        assert_eq!(list["total"], 5, "{list}");
+        seen.extend(list["items"].as_array().unwrap().iter().map(|i| i["external_id"].as_str().unwrap().to_owned()));
+    }
+    seen.sort();
+    assert_eq!(seen, ["s0", "s1", "s2", "s3", "s4"]);
 }
 
 pub async fn a_pushing_tool_sees_its_conformance_report(app: TestApp) {

@@ -55,6 +55,7 @@ on_both_backends! {
     data::the_schemas_are_served_where_their_ids_say,
     data::a_hub_killed_during_imports_keeps_every_acknowledged_record,
     data::concurrent_pushes_of_a_new_record_all_succeed,
+    data::topic_and_word_filters_follow_every_change,
     data::a_pushing_tool_sees_its_conformance_report,
     data::a_council_paper_is_pushed_and_read_in_every_format,
     accounts::the_last_admin_keeps_the_role,

@@ -148,9 +148,10 @@ pub async fn map(State(state): State<AppState>, lang: Lang, RawQuery(raw): RawQu
     let pairs = crate::params::pairs(raw.as_deref());
     let portal = state.hub().config().portal.clone();
     let f = portal_filters(&pairs, &portal, 100);
-    let (total, records) = state.hub().data_list(Kind::Process, &f.filter).await?;
+    let list = state.hub().portal_list(&f.filter).await?;
+    let (total, records) = (list.0, &list.1);
     let sources = state.hub().portal_facets().await?.sources.clone();
-    let items = process_items(&records, &sources, lang.locale);
+    let items = process_items(records, &sources, lang.locale);
     let keep: Vec<(String, String)> = pairs.iter().filter(|(k, _)| k != "page").cloned().collect();
     let page = MapPage {
         ctx: Ctx::new(&lang, "/beteiligung/karte", raw.as_deref()),
@@ -304,9 +305,10 @@ pub async fn list(State(state): State<AppState>, lang: Lang, RawQuery(raw): RawQ
     let f = portal_filters(&pairs, &portal, PER_PAGE);
     let filter = f.filter.clone();
     let page = f.page;
-    let (total, records) = state.hub().data_list(Kind::Process, &filter).await?;
+    let list = state.hub().portal_list(&filter).await?;
+    let (total, records) = (list.0, &list.1);
     let sources = state.hub().portal_facets().await?.sources.clone();
-    let items = process_items(&records, &sources, lang.locale);
+    let items = process_items(records, &sources, lang.locale);
     let pages = total.div_ceil(PER_PAGE).max(1);
     let link = |p: u64| {
         let mut keep: Vec<(String, String)> = pairs.iter().filter(|(k, _)| k != "page").cloned().collect();
@@ -552,11 +554,12 @@ pub async fn municipality(
         process_type: None,
         near: None,
     };
-    let (total, records) = hub.data_list(Kind::Process, &filter).await?;
+    let list = hub.portal_list(&filter).await?;
+    let (total, records) = (list.0, &list.1);
     let activity = hub.municipality_activity(&ags).await?;
     let locale = lang.locale;
     let sources = hub.portal_facets().await?.sources.clone();
-    let items = process_items(&records, &sources, locale);
+    let items = process_items(records, &sources, locale);
     let max = activity.months.iter().map(|(_, n)| *n).max().unwrap_or(0);
     let bars = activity
         .months

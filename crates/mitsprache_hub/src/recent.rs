@@ -1,0 +1,107 @@
+//! Values read lately, kept for a short time: the portal's public pages are asked for far more
+//! often than the records behind them change. A write of records through this instance empties
+//! every such cache at once (`Hub::data_changed`); a write through another instance shows once
+//! the value is older than the cache's `keep`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use time::{Duration, OffsetDateTime};
+
+pub(crate) struct Recent<T> {
+    keep: Duration,
+    /// Values kept at most; beyond it the stale ones go, and all of them when none is stale.
+    max: usize,
+    state: Mutex<State<T>>,
+}
+
+struct State<T> {
+    /// Counts the clears, so that a value read before a write is not kept after it.
+    generation: u64,
+    entries: HashMap<String, (OffsetDateTime, Arc<T>)>,
+}
+
+impl<T> Recent<T> {
+    pub(crate) fn new(keep: Duration, max: usize) -> Self {
+        Recent { keep, max, state: Mutex::new(State { generation: 0, entries: HashMap::new() }) }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State<T>> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn fresh(&self, at: OffsetDateTime, now: OffsetDateTime) -> bool {
+        now >= at && now - at < self.keep
+    }
+
+    /// The value under `key` if it was read less than `keep` ago; else the generation to hand
+    /// to `put` with the value read now.
+    pub(crate) fn get(&self, key: &str, now: OffsetDateTime) -> Result<Arc<T>, u64> {
+        let state = self.state();
+        match state.entries.get(key) {
+            Some((at, value)) if self.fresh(*at, now) => Ok(value.clone()),
+            _ => Err(state.generation),
+        }
+    }
+
+    /// Keeps `value`, read at `generation`, unless records were written since.
+    pub(crate) fn put(&self, key: String, now: OffsetDateTime, generation: u64, value: Arc<T>) {
+        let mut state = self.state();
+        if state.generation != generation {
+            return;
+        }
+        if state.entries.len() >= self.max {
+            state.entries.retain(|_, (at, _)| now >= *at && now - *at < self.keep);
+            if state.entries.len() >= self.max {
+                state.entries.clear();
+            }
+        }
+        state.entries.insert(key, (now, value));
+    }
+
+    pub(crate) fn clear(&self) {
+        let mut state = self.state();
+        state.generation += 1;
+        state.entries.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: i64) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(1_800_000_000 + s).unwrap()
+    }
+
+    #[test]
+    fn a_value_is_kept_until_it_is_stale_or_records_are_written() {
+        let recent = Recent::new(Duration::seconds(5), 2);
+        let generation = recent.get("a", at(0)).unwrap_err();
+        recent.put("a".into(), at(0), generation, Arc::new(1));
+        assert_eq!(*recent.get("a", at(4)).unwrap(), 1);
+        assert!(recent.get("a", at(5)).is_err(), "stale after keep");
+        assert!(recent.get("a", at(-1)).is_err(), "a clock set back does not keep it forever");
+        recent.clear();
+        assert!(recent.get("a", at(1)).is_err(), "a write empties it");
+    }
+
+    #[test]
+    fn a_value_read_before_a_write_is_not_kept() {
+        let recent = Recent::new(Duration::seconds(5), 2);
+        let generation = recent.get("a", at(0)).unwrap_err();
+        recent.clear();
+        recent.put("a".into(), at(0), generation, Arc::new(1));
+        assert!(recent.get("a", at(0)).is_err());
+    }
+
+    #[test]
+    fn it_holds_at_most_max_values() {
+        let recent = Recent::new(Duration::seconds(5), 2);
+        for (i, key) in ["a", "b", "c"].into_iter().enumerate() {
+            let generation = recent.get(key, at(0)).unwrap_err();
+            recent.put(key.into(), at(0), generation, Arc::new(i));
+        }
+        assert_eq!(recent.state().entries.len(), 1, "none was stale, so all went before c");
+        assert_eq!(*recent.get("c", at(0)).unwrap(), 2);
+    }
+}
