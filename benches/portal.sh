@@ -65,8 +65,12 @@ run() { # run NAME DATABASE-URL
     read -r rps p50 p99 <<<"$(measure 32 "$hub$path")"
     printf '%-62s %12s %9s %9s\n' "${path:0:62}" "$rps" "$p50" "$p99"
   done
-  printf 'hub RSS now %s MB, peak %s MB\n' "$(awk '$1 == "VmRSS:" { printf "%.0f", $2 / 1024 }' "/proc/$pid/status")" \
-    "$(awk '$1 == "VmHWM:" { printf "%.0f", $2 / 1024 }' "/proc/$pid/status")"
+  # SQLite reads through a mapped file: its pages count in the resident size as file pages,
+  # which the kernel drops when memory is short; the hub's own memory is the anonymous part.
+  local st="/proc/$pid/status"
+  printf 'hub RSS now %s MB (anonymous %s MB, mapped file %s MB), peak %s MB\n' \
+    "$(awk '$1 == "VmRSS:" { printf "%.0f", $2 / 1024 }' "$st")" "$(awk '$1 == "RssAnon:" { printf "%.0f", $2 / 1024 }' "$st")" \
+    "$(awk '$1 == "RssFile:" { printf "%.0f", $2 / 1024 }' "$st")" "$(awk '$1 == "VmHWM:" { printf "%.0f", $2 / 1024 }' "$st")"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 

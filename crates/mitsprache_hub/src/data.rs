@@ -194,9 +194,10 @@ impl Hub {
             source: f.source.clone(),
             municipality: f.municipality.clone(),
             // Every process has one of the three statuses: naming them all lets the store walk
-            // its (status, order) indexes instead of sorting every match.
+            // a topic's (topic, status, order) index instead of sorting every match. (The other
+            // filters have indexes of their own, which a list of statuses would only split.)
             status: f.status.clone().or_else(|| {
-                (kind == Kind::Process && f.modified_since.is_none())
+                (kind == Kind::Process && f.modified_since.is_none() && (f.topic.is_some() || f.q.is_some()))
                     .then(|| mitsprache_standard::ProcessStatus::ALL.map(|s| s.as_str()).join(","))
             }),
             topic: f.topic.clone(),

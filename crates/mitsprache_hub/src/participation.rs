@@ -371,31 +371,20 @@ pub type Page = (u64, Vec<StoredRecord>);
 
 impl Hub {
     pub async fn portal_facets(&self) -> Result<std::sync::Arc<PortalFacets>> {
-        let now = self.now();
-        let generation = match self.inner.facets.get("", now) {
-            Ok(facets) => return Ok(facets),
-            Err(generation) => generation,
+        let read = async {
+            Ok::<_, Error>(PortalFacets {
+                sources: self.data_sources().await?,
+                municipalities: self.data_municipalities().await?,
+            })
         };
-        let facets = std::sync::Arc::new(PortalFacets {
-            sources: self.data_sources().await?,
-            municipalities: self.data_municipalities().await?,
-        });
-        self.inner.facets.put(String::new(), now, generation, facets.clone());
-        Ok(facets)
+        self.inner.facets.get_or_read("", self.now(), read).await
     }
 
     /// A list of processes as the portal shows it: the same as `data_list`, read again when
     /// records were written through this instance or after `LISTS_FOR`.
     pub async fn portal_list(&self, f: &crate::data::DataFilter) -> Result<std::sync::Arc<Page>> {
-        let key = format!("{f:?}");
-        let now = self.now();
-        let generation = match self.inner.lists.get(&key, now) {
-            Ok(list) => return Ok(list),
-            Err(generation) => generation,
-        };
-        let list = std::sync::Arc::new(self.data_list(mitsprache_standard::Kind::Process, f).await?);
-        self.inner.lists.put(key, now, generation, list.clone());
-        Ok(list)
+        let read = self.data_list(mitsprache_standard::Kind::Process, f);
+        self.inner.lists.get_or_read(&format!("{f:?}"), self.now(), read).await
     }
 
     /// Records or tools changed here: the next page reads the facets and lists again.
@@ -432,14 +421,7 @@ impl Hub {
     /// What happens in a municipality across tools: contributions per month and the tools in use.
     /// Kept like the portal's lists: it reads every contribution to the municipality.
     pub async fn municipality_activity(&self, ags: &str) -> Result<std::sync::Arc<MunicipalityActivity>> {
-        let now = self.now();
-        let generation = match self.inner.activity.get(ags, now) {
-            Ok(activity) => return Ok(activity),
-            Err(generation) => generation,
-        };
-        let activity = std::sync::Arc::new(self.read_municipality_activity(ags).await?);
-        self.inner.activity.put(ags.to_owned(), now, generation, activity.clone());
-        Ok(activity)
+        self.inner.activity.get_or_read(ags, self.now(), self.read_municipality_activity(ags)).await
     }
 
     async fn read_municipality_activity(&self, ags: &str) -> Result<MunicipalityActivity> {

@@ -12,6 +12,9 @@ pub(crate) struct Recent<T> {
     /// Values kept at most; beyond it the stale ones go, and all of them when none is stale.
     max: usize,
     state: Mutex<State<T>>,
+    /// Held while a value is read: the requests that miss at once (every page, when a popular
+    /// list goes stale) wait for the first one's value instead of all asking the store.
+    reading: tokio::sync::Mutex<()>,
 }
 
 struct State<T> {
@@ -22,7 +25,12 @@ struct State<T> {
 
 impl<T> Recent<T> {
     pub(crate) fn new(keep: Duration, max: usize) -> Self {
-        Recent { keep, max, state: Mutex::new(State { generation: 0, entries: HashMap::new() }) }
+        Recent {
+            keep,
+            max,
+            state: Mutex::new(State { generation: 0, entries: HashMap::new() }),
+            reading: tokio::sync::Mutex::new(()),
+        }
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State<T>> {
@@ -56,6 +64,24 @@ impl<T> Recent<T> {
             }
         }
         state.entries.insert(key, (now, value));
+    }
+
+    /// The value under `key`, read by `read` unless one read less than `keep` ago is there.
+    pub(crate) async fn get_or_read<E, F>(&self, key: &str, now: OffsetDateTime, read: F) -> Result<Arc<T>, E>
+    where
+        F: std::future::Future<Output = Result<T, E>>,
+    {
+        if let Ok(value) = self.get(key, now) {
+            return Ok(value);
+        }
+        let _reading = self.reading.lock().await;
+        let generation = match self.get(key, now) {
+            Ok(value) => return Ok(value),
+            Err(generation) => generation,
+        };
+        let value = Arc::new(read.await?);
+        self.put(key.to_owned(), now, generation, value.clone());
+        Ok(value)
     }
 
     pub(crate) fn clear(&self) {
@@ -92,6 +118,29 @@ mod tests {
         recent.clear();
         recent.put("a".into(), at(0), generation, Arc::new(1));
         assert!(recent.get("a", at(0)).is_err());
+    }
+
+    #[tokio::test]
+    async fn requests_that_miss_at_once_read_once() {
+        let recent = Arc::new(Recent::new(Duration::seconds(5), 2));
+        let reads = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut all = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let (recent, reads) = (recent.clone(), reads.clone());
+            all.spawn(async move {
+                recent
+                    .get_or_read("a", at(0), async {
+                        reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                        Ok::<_, ()>(7)
+                    })
+                    .await
+            });
+        }
+        for value in all.join_all().await {
+            assert_eq!(*value.unwrap(), 7);
+        }
+        assert_eq!(reads.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 
     #[test]

@@ -132,7 +132,7 @@ const TERMS_PER_RECORD: usize = 1_000;
 const TERM_BYTES: usize = 64;
 /// Term rows per INSERT (5 values each).
 const TERM_ROWS: usize = 2_000;
-/// Sorts after every character a word can hold, so that `w:rad` up to `w:rad` and this is the
+/// Sorts after every character a word can hold, so that from `rad` up to `rad` and this is the
 /// range of the words beginning with "rad" (byte order).
 const PREFIX_END: char = '\u{10FFFF}';
 
@@ -153,24 +153,25 @@ fn truncated(w: &str) -> &str {
     &w[..end]
 }
 
-/// The terms a live process is found by: its topics (`t:`) and the words of its texts (`w:`).
-fn terms(r: &NewRecord) -> std::collections::BTreeSet<String> {
+/// The terms a live process is found by: its topics (`true`) and the words of its texts.
+fn terms(r: &NewRecord) -> std::collections::BTreeSet<(bool, &str)> {
     let mut out = std::collections::BTreeSet::new();
     for topic in r.topics.split('|').filter(|t| !t.is_empty()) {
-        out.insert(format!("t:{topic}"));
+        out.insert((true, topic));
     }
     for w in words(&r.search) {
         if out.len() >= TERMS_PER_RECORD {
             break;
         }
-        out.insert(format!("w:{}", truncated(w)));
+        out.insert((false, truncated(w)));
     }
     out
 }
 
-/// A record's terms as rows of `data_terms`.
+/// A record's terms as rows of `data_topics` and `data_words`.
 struct TermRow {
     record_id: String,
+    topic: bool,
     term: String,
     status: Option<String>,
     close_key: i64,
@@ -179,9 +180,10 @@ struct TermRow {
 
 fn term_rows(r: &NewRecord, modified: i64) -> impl Iterator<Item = TermRow> + '_ {
     let close_key = r.closes_at.map_or(i64::MAX, secs);
-    terms(r).into_iter().map(move |term| TermRow {
+    terms(r).into_iter().map(move |(topic, term)| TermRow {
         record_id: r.id.clone(),
-        term,
+        topic,
+        term: term.to_owned(),
         status: r.status.clone(),
         close_key,
         modified,
@@ -189,17 +191,17 @@ fn term_rows(r: &NewRecord, modified: i64) -> impl Iterator<Item = TermRow> + '_
 }
 
 async fn insert_terms(tx: &mut sqlx::AnyConnection, backend: Backend, rows: &[TermRow]) -> Result<(), StoreError> {
-    for chunk in rows.chunks(TERM_ROWS) {
-        let values: Vec<String> = (0..chunk.len()).map(|i| format!("({})", list(backend, i * 5 + 1, 5))).collect();
-        let sql = format!(
-            "INSERT INTO data_terms (record_id, term, status, close_key, modified) VALUES {}",
-            values.join(", ")
-        );
-        let mut q = sqlx::query(&sql);
-        for t in chunk {
-            q = q.bind(&t.record_id).bind(&t.term).bind(&t.status).bind(t.close_key).bind(t.modified);
+    for (table, topic) in [("data_topics (record_id, topic", true), ("data_words (record_id, word", false)] {
+        let rows: Vec<&TermRow> = rows.iter().filter(|t| t.topic == topic).collect();
+        for chunk in rows.chunks(TERM_ROWS) {
+            let values: Vec<String> = (0..chunk.len()).map(|i| format!("({})", list(backend, i * 5 + 1, 5))).collect();
+            let sql = format!("INSERT INTO {table}, status, close_key, modified) VALUES {}", values.join(", "));
+            let mut q = sqlx::query(&sql);
+            for t in chunk {
+                q = q.bind(&t.record_id).bind(&t.term).bind(&t.status).bind(t.close_key).bind(t.modified);
+            }
+            q.execute(&mut *tx).await?;
         }
-        q.execute(&mut *tx).await?;
     }
     Ok(())
 }
@@ -470,19 +472,21 @@ impl<'a> DataStore<'a> {
             format!("${}", values.len())
         };
         // A term's condition on the rows of `m` (or of a probe's `x`).
-        let mut term = |alias: &str, (text, exact): &(String, bool)| {
-            if *exact {
-                format!("{alias}.term = {}", param(text.clone()))
+        let mut term = |alias: &str, (text, topic): &(String, bool)| {
+            if *topic {
+                format!("{alias}.topic = {}", param(text.clone()))
             } else {
                 let from = param(text.clone());
                 let to = param(format!("{text}{PREFIX_END}"));
-                format!("{alias}.term >= {from} AND {alias}.term < {to}")
+                format!("{alias}.word >= {from} AND {alias}.word < {to}")
             }
         };
+        let table = |(_, topic): &(String, bool)| if *topic { "data_topics" } else { "data_words" };
         let mut clauses = vec![term("m", &t.driving)];
         for other in &t.others {
             clauses.push(format!(
-                "EXISTS (SELECT 1 FROM data_terms x WHERE x.record_id = m.record_id AND {})",
+                "EXISTS (SELECT 1 FROM {} x WHERE x.record_id = m.record_id AND {})",
+                table(other),
                 term("x", other)
             ));
         }
@@ -511,10 +515,10 @@ impl<'a> DataStore<'a> {
         statuses.dedup();
         let status_params: Vec<String> = statuses.iter().map(|s| param((*s).to_owned())).collect();
         let from = if rest.is_empty() {
-            "data_terms m".to_owned()
+            format!("{} m", table(&t.driving))
         } else {
             clauses.extend(rest);
-            "data_terms m JOIN data_records d ON d.id = m.record_id".to_owned()
+            format!("{} m JOIN data_records d ON d.id = m.record_id", table(&t.driving))
         };
         let filter = clauses.join(" AND ");
         let status_filter = if status_params.is_empty() {
@@ -576,12 +580,13 @@ impl<'a> DataStore<'a> {
     }
 }
 
-/// A list of live processes filtered by topic or words, answered from `data_terms`: the
+/// A list of live processes filtered by topic or words, answered from `data_topics` and
+/// `data_words`: the
 /// driving term's rows are walked (a topic's in the order of the page, a word prefix's sorted),
 /// the other terms are looked up per candidate by its key, and only the remaining filters join
 /// the records.
 struct TermQuery {
-    /// The topic, else the first word: exactly the term, or every term beginning with it.
+    /// The topic (`true`: exactly it), else the first word (every word beginning with it).
     driving: (String, bool),
     others: Vec<(String, bool)>,
 }
@@ -593,11 +598,11 @@ impl TermQuery {
         }
         let mut all: Vec<(String, bool)> = Vec::new();
         if let Some(t) = &q.topic {
-            all.push((format!("t:{}", t.to_lowercase()), true));
+            all.push((t.to_lowercase(), true));
         }
         for w in &q.words {
             // Only letters and digits are in the index; a word without any stays a LIKE.
-            all.extend(words(w).map(|w| (format!("w:{}", truncated(w)), false)));
+            all.extend(words(w).map(|w| (truncated(w).to_owned(), false)));
         }
         all.dedup();
         if all.is_empty() {
@@ -704,7 +709,9 @@ async fn change(
 
 async fn forget_terms(tx: &mut Transaction<'static, Any>, r: &NewRecord) -> Result<(), StoreError> {
     if r.kind == "process" {
-        sqlx::query("DELETE FROM data_terms WHERE record_id = $1").bind(&r.id).execute(&mut **tx).await?;
+        for sql in ["DELETE FROM data_topics WHERE record_id = $1", "DELETE FROM data_words WHERE record_id = $1"] {
+            sqlx::query(sql).bind(&r.id).execute(&mut **tx).await?;
+        }
     }
     Ok(())
 }

@@ -115,8 +115,9 @@ impl Store {
                             // each connection's own small cache: a page of a municipality reads
                             // thousands of records, and at 100,000 processes the copies, not
                             // the queries, took most of the time (`benches/portal.sh`). The
-                            // mapping is address space; the kernel keeps and drops its pages.
-                            conn.execute("PRAGMA mmap_size = 1073741824").await?;
+                            // mapping is address space; the kernel keeps and drops its pages
+                            // (they count in the resident size as file pages).
+                            conn.execute("PRAGMA mmap_size = 268435456").await?;
                             Ok(())
                         })
                     })
@@ -238,7 +239,7 @@ impl Store {
         let sql = match self.backend {
             Backend::Sqlite => "ANALYZE",
             // VACUUM too: it marks the pages all-visible, so that counts read the index alone.
-            Backend::Postgres => "VACUUM (ANALYZE) data_records",
+            Backend::Postgres => "VACUUM (ANALYZE) data_records, data_topics, data_words",
         };
         sqlx::query(sql).execute(&self.pool).await?;
         Ok(())

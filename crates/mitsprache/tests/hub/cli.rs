@@ -149,11 +149,13 @@ fn the_terms_migration_indexes_the_processes_there_are() {
         let db = db.clone();
         tokio::runtime::Runtime::new().unwrap().block_on(async move {
             let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
-            let rows: Vec<(String, String)> =
-                sqlx::query_as("SELECT record_id, term FROM data_terms ORDER BY record_id, term")
-                    .fetch_all(&pool)
-                    .await
-                    .unwrap();
+            let rows: Vec<(String, String)> = sqlx::query_as(
+                "SELECT record_id, 'topic ' || topic FROM data_topics UNION ALL SELECT record_id, word FROM data_words \
+                     ORDER BY 1, 2",
+            )
+            .fetch_all(&pool)
+            .await
+            .unwrap();
             if !sql.is_empty() {
                 for statement in sql.split(';') {
                     sqlx::query(statement).execute(&pool).await.unwrap();
@@ -164,9 +166,11 @@ fn the_terms_migration_indexes_the_processes_there_are() {
         })
     };
     // As the store was before 0012.
-    let written = terms("DROP TABLE data_terms; DELETE FROM schema_migrations WHERE name = '0012_process_terms'");
+    let written = terms(
+        "DROP TABLE data_topics; DROP TABLE data_words; DELETE FROM schema_migrations WHERE name = '0012_process_terms'",
+    );
     assert!(written.len() > 300 * 5, "{}", written.len());
-    assert!(written.iter().any(|(_, t)| t == "t:klima") && written.iter().any(|(_, t)| t == "w:beispielverfahren"));
+    assert!(written.iter().any(|(_, t)| t == "topic klima") && written.iter().any(|(_, t)| t == "beispielverfahren"));
     let migrated = hub().args(["migrate", "--database", &db]).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&migrated.stdout), "1 migration(s) applied\n");
     assert_eq!(terms(""), written);
