@@ -96,6 +96,7 @@ struct Inner {
     facets: recent::Recent<participation::PortalFacets>,
     lists: recent::Recent<participation::Page>,
     activity: recent::Recent<participation::MunicipalityActivity>,
+    processes: recent::Recent<participation::PortalProcess>,
 }
 
 impl Hub {
@@ -135,6 +136,7 @@ impl Hub {
                 lists: recent::Recent::new(participation::LISTS_FOR, participation::LISTS_KEPT),
                 // One municipality page per municipality a region has, at most.
                 activity: recent::Recent::new(participation::LISTS_FOR, participation::LISTS_KEPT),
+                processes: recent::Recent::new(participation::LISTS_FOR, participation::LISTS_KEPT),
             }),
         })
     }

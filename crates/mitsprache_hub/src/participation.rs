@@ -369,6 +369,15 @@ pub(crate) const LISTS_KEPT: usize = 256;
 /// A page of records and the number of all matches.
 pub type Page = (u64, Vec<StoredRecord>);
 
+/// What a process's portal page shows of the store.
+#[derive(Debug, Clone)]
+pub struct PortalProcess {
+    pub record: StoredRecord,
+    /// The latest contributions, and how many there are.
+    pub contributions: Page,
+    pub events: Page,
+}
+
 impl Hub {
     pub async fn portal_facets(&self) -> Result<std::sync::Arc<PortalFacets>> {
         let read = async {
@@ -387,11 +396,31 @@ impl Hub {
         self.inner.lists.get_or_read(&format!("{f:?}"), self.now(), read).await
     }
 
+    /// A process as its portal page shows it, kept like the lists: the record, its latest five
+    /// contributions with their number, and its events.
+    pub async fn portal_process(&self, id: &str) -> Result<std::sync::Arc<PortalProcess>> {
+        let read = async {
+            let record = self.data_get(mitsprache_standard::Kind::Process, id).await?;
+            let of_process = |per_page| crate::data::DataFilter {
+                source: Some(record.source.clone()),
+                process: Some(record.external_id.clone()),
+                page: 1,
+                per_page,
+                ..crate::data::DataFilter::default()
+            };
+            let contributions = self.data_list(mitsprache_standard::Kind::Contribution, &of_process(5)).await?;
+            let events = self.data_list(mitsprache_standard::Kind::Event, &of_process(20)).await?;
+            Ok::<_, Error>(PortalProcess { record, contributions, events })
+        };
+        self.inner.processes.get_or_read(id, self.now(), read).await
+    }
+
     /// Records or tools changed here: the next page reads the facets and lists again.
     pub(crate) fn data_changed(&self) {
         self.inner.facets.clear();
         self.inner.lists.clear();
         self.inner.activity.clear();
+        self.inner.processes.clear();
     }
 }
 

@@ -67,6 +67,11 @@ pub const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0012_process_terms.sql"),
         include_str!("../migrations/postgres/0012_process_terms.sql"),
     ),
+    (
+        "0013_list_counts",
+        include_str!("../migrations/sqlite/0013_list_counts.sql"),
+        include_str!("../migrations/postgres/0013_list_counts.sql"),
+    ),
 ];
 
 /// FNV-1a: enough to notice an edited file; not a security boundary.

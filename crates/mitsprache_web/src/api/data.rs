@@ -179,7 +179,7 @@ macro_rules! collection {
                 ("process_type" = Option<String>, Query, description = "A process type of the taxonomy, e.g. consultation (processes)", max_length = 100),
                 ("near" = Option<String>, Query, description = "latitude,longitude (WGS 84): records whose geometry or location lies within `radius` of it (processes, contributions)", pattern = r"^-?[0-9]{1,2}(\.[0-9]+)?,-?[0-9]{1,3}(\.[0-9]+)?$"),
                 ("radius" = Option<f64>, Query, description = "Kilometres around `near` (default 10)", minimum = 0.1, maximum = 200),
-                ("q" = Option<String>, Query, description = "Words that must all occur in the record's texts", max_length = 200),
+                ("q" = Option<String>, Query, description = "Words that must all occur in the record's texts; in a list of processes without `modified_since`, each as the beginning of one of their words (`rad` finds Radverkehr)", max_length = 200),
                 ("process" = Option<String>, Query, description = "The hub's id of a process (contributions, events, results)"),
                 ("modified_since" = Option<String>, Query, description = "RFC 3339: records changed at or after this time, tombstones included", format = DateTime),
                 ("page" = Option<u32>, Query, description = "Page, from 1", minimum = 1, maximum = 10000),
@@ -447,7 +447,7 @@ macro_rules! feed {
         #[utoipa::path(get, path = $path, tag = "data",
             params(
                 ("source" = Option<String>, Query, description = "Only this source"),
-                ("q" = Option<String>, Query, description = "Words that must all occur in the record's texts", max_length = 200),
+                ("q" = Option<String>, Query, description = "Words that must all occur in the record's texts; in a list of processes without `modified_since`, each as the beginning of one of their words (`rad` finds Radverkehr)", max_length = 200),
                 ("modified_since" = Option<String>, Query, description = "RFC 3339: records changed at or after this time", format = DateTime),
                 ("page" = Option<u32>, Query, description = "Page, from 1", minimum = 1, maximum = 10000),
                 ("per_page" = Option<u32>, Query, description = "Records per page, 1 to 100 (default 20)", minimum = 1, maximum = 100),

@@ -11,7 +11,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use mitsprache_domain::Locale;
-use mitsprache_hub::data::{DataFilter, Kind};
+use mitsprache_hub::data::DataFilter;
 use mitsprache_hub::participation::text_in as text_of;
 use mitsprache_standard::check_ags;
 use serde_json::Value;
@@ -392,9 +392,10 @@ pub async fn process(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
     let hub = state.hub();
-    let record = hub.data_get(Kind::Process, &id).await?;
+    let shown = hub.portal_process(&id).await?;
+    let record = &shown.record;
     let account_id = current.as_ref().map(|c| c.account.id.as_str());
-    let participate = hub.participate_link(&record, account_id).await?.unwrap_or_default();
+    let participate = hub.participate_link(record, account_id).await?.unwrap_or_default();
     let following = match account_id {
         Some(a) => Some(hub.is_following(a, &record.id).await?),
         None => None,
@@ -422,20 +423,6 @@ pub async fn process(
                 .collect()
         })
         .unwrap_or_default();
-    let of_process = |per_page| DataFilter {
-        source: Some(record.source.clone()),
-        municipality: None,
-        status: None,
-        topic: None,
-        q: None,
-        process: Some(record.external_id.clone()),
-        modified_since: None,
-        page: 1,
-        per_page,
-        closing_first: false,
-        process_type: None,
-        near: None,
-    };
     let entries = |records: &[mitsprache_hub::data::StoredRecord], time: &str| -> Vec<EntryView> {
         records
             .iter()
@@ -454,8 +441,8 @@ pub async fn process(
             })
             .collect()
     };
-    let (contributions, latest) = hub.data_list(Kind::Contribution, &of_process(5)).await?;
-    let (_, events) = hub.data_list(Kind::Event, &of_process(20)).await?;
+    let (contributions, latest) = (shown.contributions.0, &shown.contributions.1);
+    let events = &shown.events.1;
     let topics = doc
         .get("topics")
         .and_then(Value::as_array)
@@ -485,8 +472,8 @@ pub async fn process(
         url: participate,
         phases,
         contributions,
-        latest: entries(&latest, "created_at"),
-        events: entries(&events, "start"),
+        latest: entries(latest, "created_at"),
+        events: entries(events, "start"),
     };
     if following.is_none() {
         return Ok(render(&page(String::new()), &lang, StatusCode::OK));
