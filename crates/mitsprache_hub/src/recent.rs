@@ -12,9 +12,10 @@ pub(crate) struct Recent<T> {
     /// Values kept at most; beyond it the stale ones go, and all of them when none is stale.
     max: usize,
     state: Mutex<State<T>>,
-    /// Held while a value is read: the requests that miss at once (every page, when a popular
-    /// list goes stale) wait for the first one's value instead of all asking the store.
-    reading: tokio::sync::Mutex<()>,
+    /// One lock per key while its value is read: the requests that miss the same key at once
+    /// (every request for a popular list, when it goes stale) wait for the first one's value
+    /// instead of all asking the store; other keys are read beside it.
+    reading: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 struct State<T> {
@@ -29,7 +30,7 @@ impl<T> Recent<T> {
             keep,
             max,
             state: Mutex::new(State { generation: 0, entries: HashMap::new() }),
-            reading: tokio::sync::Mutex::new(()),
+            reading: Mutex::new(HashMap::new()),
         }
     }
 
@@ -74,20 +75,49 @@ impl<T> Recent<T> {
         if let Ok(value) = self.get(key, now) {
             return Ok(value);
         }
-        let _reading = self.reading.lock().await;
-        let generation = match self.get(key, now) {
-            Ok(value) => return Ok(value),
-            Err(generation) => generation,
+        let lock = {
+            let mut reading = self.reading.lock().unwrap_or_else(|e| e.into_inner());
+            reading.entry(key.to_owned()).or_default().clone()
         };
-        let value = Arc::new(read.await?);
-        self.put(key.to_owned(), now, generation, value.clone());
-        Ok(value)
+        // Removes the key's lock when the last one is out, also when a request is dropped while
+        // it waits (a closed connection); a request arriving later makes a new one and finds the
+        // value.
+        let _leave = Leave { reading: &self.reading, key, lock: lock.clone() };
+        let _reading = lock.lock().await;
+        match self.get(key, now) {
+            Ok(value) => Ok(value),
+            Err(generation) => match read.await {
+                Ok(value) => {
+                    let value = Arc::new(value);
+                    self.put(key.to_owned(), now, generation, value.clone());
+                    Ok(value)
+                }
+                Err(e) => Err(e),
+            },
+        }
     }
 
     pub(crate) fn clear(&self) {
         let mut state = self.state();
         state.generation += 1;
         state.entries.clear();
+    }
+}
+
+struct Leave<'a> {
+    reading: &'a Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    key: &'a str,
+    lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Drop for Leave<'_> {
+    fn drop(&mut self) {
+        let mut reading = self.reading.lock().unwrap_or_else(|e| e.into_inner());
+        // Held by the map, by this guard, and by the caller's clone, which lives until the
+        // caller returns: three means no one else waits for it.
+        if Arc::strong_count(&self.lock) <= 3 {
+            reading.remove(self.key);
+        }
     }
 }
 
@@ -141,6 +171,35 @@ mod tests {
             assert_eq!(*value.unwrap(), 7);
         }
         assert_eq!(reads.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert!(recent.reading.lock().unwrap().is_empty(), "no lock is left behind");
+    }
+
+    #[tokio::test]
+    async fn a_slow_read_does_not_hold_up_another_key() {
+        let recent = Arc::new(Recent::new(Duration::seconds(5), 4));
+        let (started, wait) = tokio::sync::oneshot::channel::<()>();
+        let slow = {
+            let recent = recent.clone();
+            tokio::spawn(async move {
+                recent
+                    .get_or_read("slow", at(0), async {
+                        let _ = started.send(());
+                        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                        Ok::<_, ()>(0)
+                    })
+                    .await
+            })
+        };
+        wait.await.unwrap();
+        let other = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            recent.get_or_read("other", at(0), async { Ok::<_, ()>(1) }),
+        )
+        .await;
+        assert_eq!(*other.expect("not held up").unwrap(), 1);
+        slow.abort();
+        assert!(slow.await.is_err());
+        assert!(recent.reading.lock().unwrap().is_empty(), "a dropped request leaves no lock behind");
     }
 
     #[test]

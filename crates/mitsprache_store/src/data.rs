@@ -132,8 +132,8 @@ const TERMS_PER_RECORD: usize = 1_000;
 const TERM_BYTES: usize = 64;
 /// Term rows per INSERT (5 values each).
 const TERM_ROWS: usize = 2_000;
-/// Sorts after every character a word can hold, so that from `rad` up to `rad` and this is the
-/// range of the words beginning with "rad" (byte order).
+/// Sorts after every character a word can hold: the words beginning with "rad" are those from
+/// `rad` up to `rad` followed by it (byte order).
 const PREFIX_END: char = '\u{10FFFF}';
 
 /// The words of a lower-case text, as the terms index and a search cut them: runs of letters and
@@ -581,10 +581,9 @@ impl<'a> DataStore<'a> {
 }
 
 /// A list of live processes filtered by topic or words, answered from `data_topics` and
-/// `data_words`: the
-/// driving term's rows are walked (a topic's in the order of the page, a word prefix's sorted),
-/// the other terms are looked up per candidate by its key, and only the remaining filters join
-/// the records.
+/// `data_words`: the driving term's rows are walked (a topic's in the order of the page, a word
+/// prefix's sorted), the other terms are looked up per candidate by its key, and only the
+/// remaining filters join the records.
 struct TermQuery {
     /// The topic (`true`: exactly it), else the first word (every word beginning with it).
     driving: (String, bool),
