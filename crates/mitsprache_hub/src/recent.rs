@@ -59,7 +59,7 @@ impl<T> Recent<T> {
             return;
         }
         if state.entries.len() >= self.max {
-            state.entries.retain(|_, (at, _)| now >= *at && now - *at < self.keep);
+            state.entries.retain(|_, (at, _)| self.fresh(*at, now));
             if state.entries.len() >= self.max {
                 state.entries.clear();
             }
@@ -84,17 +84,13 @@ impl<T> Recent<T> {
         // value.
         let _leave = Leave { reading: &self.reading, key, lock: lock.clone() };
         let _reading = lock.lock().await;
-        match self.get(key, now) {
-            Ok(value) => Ok(value),
-            Err(generation) => match read.await {
-                Ok(value) => {
-                    let value = Arc::new(value);
-                    self.put(key.to_owned(), now, generation, value.clone());
-                    Ok(value)
-                }
-                Err(e) => Err(e),
-            },
-        }
+        let generation = match self.get(key, now) {
+            Ok(value) => return Ok(value),
+            Err(generation) => generation,
+        };
+        let value = Arc::new(read.await?);
+        self.put(key.to_owned(), now, generation, value.clone());
+        Ok(value)
     }
 
     pub(crate) fn clear(&self) {

@@ -659,7 +659,7 @@ async fn change(
             .bind(now)
             .execute(&mut **tx)
             .await?;
-            forget_terms(tx, r).await?;
+            replace_terms(tx, backend, r, None).await?;
             Ok(Applied::Deleted)
         }
         Some(doc) if !deleted && old_doc == Some(doc.as_str()) => Ok(Applied::Unchanged),
@@ -697,22 +697,30 @@ async fn change(
             .bind(r.position.map(|p| p.1))
             .execute(&mut **tx)
             .await?;
-            if r.kind == "process" {
-                forget_terms(tx, r).await?;
-                insert_terms(tx, backend, &term_rows(r, now).collect::<Vec<_>>()).await?;
-            }
+            replace_terms(tx, backend, r, Some(now)).await?;
             Ok(Applied::Updated)
         }
     }
 }
 
-async fn forget_terms(tx: &mut Transaction<'static, Any>, r: &NewRecord) -> Result<(), StoreError> {
-    if r.kind == "process" {
-        for sql in ["DELETE FROM data_topics WHERE record_id = $1", "DELETE FROM data_words WHERE record_id = $1"] {
-            sqlx::query(sql).bind(&r.id).execute(&mut **tx).await?;
-        }
+/// Replaces a process's terms with those of its new version, written at `modified`; `None`
+/// leaves a tombstone without any.
+async fn replace_terms(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    r: &NewRecord,
+    modified: Option<i64>,
+) -> Result<(), StoreError> {
+    if r.kind != "process" {
+        return Ok(());
     }
-    Ok(())
+    for sql in ["DELETE FROM data_topics WHERE record_id = $1", "DELETE FROM data_words WHERE record_id = $1"] {
+        sqlx::query(sql).bind(&r.id).execute(&mut **tx).await?;
+    }
+    match modified {
+        Some(at) => insert_terms(tx, backend, &term_rows(r, at).collect::<Vec<_>>()).await,
+        None => Ok(()),
+    }
 }
 
 /// Bound parameters for a list: `$first, …` on PostgreSQL, anonymous `?` on SQLite, whose
