@@ -94,7 +94,7 @@ struct Inner {
     jobs_queued: tokio::sync::Notify,
     /// The portal's filter choices, lists and municipality pages as read lately.
     facets: recent::Recent<participation::PortalFacets>,
-    lists: recent::Recent<participation::Page>,
+    lists: recent::Recent<participation::PortalList>,
     activity: recent::Recent<participation::MunicipalityActivity>,
     processes: recent::Recent<participation::PortalProcess>,
 }

@@ -356,6 +356,110 @@ pub struct PortalFacets {
     /// (source, name)
     pub sources: Vec<(String, String)>,
     pub municipalities: Vec<String>,
+    /// (key, name) to choose from, sorted by name: the municipalities with processes, named
+    /// by the operator's list where it names them, and every municipality of that list.
+    pub municipality_choices: Vec<(String, String)>,
+}
+
+impl PortalFacets {
+    /// A tool's name, else its source key.
+    pub fn source_name<'a>(&'a self, source: &'a str) -> &'a str {
+        self.sources.iter().find(|(s, _)| s == source).map_or(source, |(_, name)| name.as_str())
+    }
+}
+
+fn municipality_choices(with_processes: &[String], named: &[(String, String)]) -> Vec<(String, String)> {
+    let names: HashMap<&str, &str> = named.iter().map(|(a, n)| (a.as_str(), n.as_str())).collect();
+    let mut out: Vec<(String, String)> = with_processes
+        .iter()
+        .map(|ags| (ags.clone(), names.get(ags.as_str()).map_or_else(|| ags.clone(), |n| format!("{n} ({ags})"))))
+        .collect();
+    let listed: HashSet<&str> = with_processes.iter().map(String::as_str).collect();
+    out.extend(
+        named.iter().filter(|(a, _)| !listed.contains(a.as_str())).map(|(a, n)| (a.clone(), format!("{n} ({a})"))),
+    );
+    out.sort_by_cached_key(|m| m.1.to_lowercase());
+    out
+}
+
+/// A language map's texts in the document's order, read once for the portal's pages.
+#[derive(Debug, Clone, Default)]
+pub struct Texts(Vec<(String, String)>);
+
+impl Texts {
+    fn of(v: Option<&Value>, max_chars: usize) -> Texts {
+        let Some(map) = v.and_then(Value::as_object) else { return Texts::default() };
+        Texts(
+            map.iter()
+                .filter_map(|(tag, t)| {
+                    let t = t.as_str()?;
+                    let t =
+                        if t.chars().count() > max_chars { t.chars().take(max_chars).collect() } else { t.to_owned() };
+                    Some((tag.clone(), t))
+                })
+                .collect(),
+        )
+    }
+
+    /// The text in `locale`, else German, else English, else any, with the language it is in
+    /// (as `text_in`); empty for no text.
+    pub fn get(&self, locale: Locale) -> (&str, &str) {
+        [locale.tag(), "de", "en"]
+            .iter()
+            .find_map(|tag| self.0.iter().find(|(t, _)| t == tag))
+            .or(self.0.first())
+            .map_or(("", ""), |(tag, t)| (t.as_str(), tag.as_str()))
+    }
+}
+
+/// A process as the portal's lists show it. Read from the document when the list is read,
+/// not on every page that shows the kept list.
+#[derive(Debug, Clone)]
+pub struct ProcessCard {
+    /// The hub's id, for the process's own page.
+    pub id: String,
+    pub source: String,
+    pub title: Texts,
+    /// The description's first 300 characters.
+    pub summary: Texts,
+    pub status: String,
+    pub municipality: String,
+    /// The day the last phase ends, in the phase's own offset.
+    pub ends: Option<time::Date>,
+    pub url: String,
+}
+
+impl ProcessCard {
+    fn of(r: &StoredRecord) -> Option<ProcessCard> {
+        let d = doc(r)?;
+        let text = |k: &str| d.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+        let ends = d
+            .get("phases")
+            .and_then(Value::as_array)
+            .and_then(|ps| {
+                ps.iter()
+                    .filter_map(|p| p.get("end")?.as_str().and_then(|e| OffsetDateTime::parse(e, &Rfc3339).ok()))
+                    .max()
+            })
+            .map(OffsetDateTime::date);
+        Some(ProcessCard {
+            id: r.id.clone(),
+            source: r.source.clone(),
+            title: Texts::of(d.get("title"), usize::MAX),
+            summary: Texts::of(d.get("description"), 300),
+            status: text("status"),
+            municipality: text("municipality"),
+            ends,
+            url: text("url"),
+        })
+    }
+}
+
+/// A page of the portal's list: the number of all matches and the page's processes.
+#[derive(Debug, Clone)]
+pub struct PortalList {
+    pub total: u64,
+    pub processes: Vec<ProcessCard>,
 }
 
 /// How long an instance keeps the facets, and the lists and municipality pages of the portal
@@ -381,9 +485,11 @@ pub struct PortalProcess {
 impl Hub {
     pub async fn portal_facets(&self) -> Result<std::sync::Arc<PortalFacets>> {
         let read = async {
+            let municipalities = self.data_municipalities().await?;
             Ok::<_, Error>(PortalFacets {
                 sources: self.data_sources().await?,
-                municipalities: self.data_municipalities().await?,
+                municipality_choices: municipality_choices(&municipalities, &self.config().portal.municipalities),
+                municipalities,
             })
         };
         self.inner.facets.get_or_read("", self.now(), read).await
@@ -391,8 +497,11 @@ impl Hub {
 
     /// A list of processes as the portal shows it: the same as `data_list`, read again when
     /// records were written through this instance or after `LISTS_FOR`.
-    pub async fn portal_list(&self, f: &crate::data::DataFilter) -> Result<std::sync::Arc<Page>> {
-        let read = self.data_list(mitsprache_standard::Kind::Process, f);
+    pub async fn portal_list(&self, f: &crate::data::DataFilter) -> Result<std::sync::Arc<PortalList>> {
+        let read = async {
+            let (total, records) = self.data_list(mitsprache_standard::Kind::Process, f).await?;
+            Ok::<_, Error>(PortalList { total, processes: records.iter().filter_map(ProcessCard::of).collect() })
+        };
         self.inner.lists.get_or_read(&format!("{f:?}"), self.now(), read).await
     }
 
@@ -591,7 +700,34 @@ pub fn describe(n: &Notification, locale: Locale) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::fill_months;
+    use super::{Texts, fill_months, municipality_choices};
+    use mitsprache_domain::Locale;
+    use serde_json::json;
+
+    #[test]
+    fn a_card_text_falls_back_as_text_in_does() {
+        let v = json!({"fr": "Bonjour", "en": "Hello", "de": 7});
+        let texts = Texts::of(Some(&v), 3);
+        // German is no text here: English next, cut to three characters.
+        assert_eq!(texts.get(Locale::De), ("Hel", "en"));
+        assert_eq!(Texts::of(Some(&json!({"fr": "Bonjour"})), 300).get(Locale::En), ("Bonjour", "fr"));
+        assert_eq!(Texts::of(None, 300).get(Locale::De), ("", ""));
+    }
+
+    #[test]
+    fn municipalities_are_named_by_the_operator_and_sorted_by_name() {
+        let with = vec!["05315000".to_owned(), "09162000".to_owned()];
+        let named =
+            vec![("09162000".to_owned(), "München".to_owned()), ("01001000".to_owned(), "flensburg".to_owned())];
+        assert_eq!(
+            municipality_choices(&with, &named),
+            vec![
+                ("05315000".to_owned(), "05315000".to_owned()),
+                ("01001000".to_owned(), "flensburg (01001000)".to_owned()),
+                ("09162000".to_owned(), "München (09162000)".to_owned()),
+            ]
+        );
+    }
 
     #[test]
     fn months_without_contributions_are_filled_in() {

@@ -13,6 +13,7 @@ use axum::response::Response;
 use mitsprache_domain::Locale;
 use mitsprache_hub::data::DataFilter;
 use mitsprache_hub::participation::text_in as text_of;
+use mitsprache_hub::participation::{PortalFacets, PortalList};
 use mitsprache_standard::check_ags;
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -20,31 +21,34 @@ use time::format_description::well_known::Rfc3339;
 
 const PER_PAGE: u64 = 20;
 
-pub struct ProcessItem {
+/// A process in a list, in the page's language; borrowed from the kept list.
+pub struct ProcessItem<'a> {
     /// The hub's id, for the process's own page.
-    pub id: String,
-    pub title: String,
-    pub title_lang: String,
-    pub summary: String,
-    pub status: String,
-    pub source: String,
-    pub municipality: String,
+    pub id: &'a str,
+    pub title: &'a str,
+    pub title_lang: &'a str,
+    pub summary: &'a str,
+    pub summary_lang: &'a str,
+    pub status: &'a str,
+    /// The tool's name.
+    pub source: &'a str,
+    pub municipality: &'a str,
     /// The last phase's end, as the page's language writes dates.
     pub ends: String,
-    pub url: String,
+    pub url: &'a str,
 }
 
 #[derive(Template)]
 #[template(path = "portal.html")]
-pub struct PortalPage {
+pub struct PortalPage<'a> {
     pub ctx: Ctx,
-    pub items: Vec<ProcessItem>,
+    pub items: Vec<ProcessItem<'a>>,
     pub total: u64,
     pub f: PortalFilters,
     /// (source, name) of every tool with data.
-    pub tools: Vec<(String, String)>,
+    pub tools: &'a [(String, String)],
     /// (key, name) of every municipality with processes; a regional hub names them.
-    pub municipalities: Vec<(String, String)>,
+    pub municipalities: &'a [(String, String)],
     /// (key, label) of the taxonomy's process types.
     pub process_types: Vec<(String, String)>,
     /// Whether the operator gave a postcode table.
@@ -56,83 +60,39 @@ pub struct PortalPage {
     pub pages: u64,
 }
 
-/// The municipalities to choose from: those with processes, named by the operator's list
-/// where it names them, and every municipality of that list.
-async fn municipality_choices(
-    state: &AppState,
-    portal: &mitsprache_hub::Portal,
-) -> Result<Vec<(String, String)>, WebError> {
-    let mut out: Vec<(String, String)> = state
-        .hub()
-        .portal_facets()
-        .await?
-        .municipalities
-        .iter()
-        .cloned()
-        .map(|ags| {
-            let name = portal.municipalities.iter().find(|(a, _)| *a == ags).map(|(_, n)| format!("{n} ({ags})"));
-            (ags.clone(), name.unwrap_or(ags))
-        })
-        .collect();
-    for (ags, name) in &portal.municipalities {
-        if !out.iter().any(|(a, _)| a == ags) {
-            out.push((ags.clone(), format!("{name} ({ags})")));
-        }
-    }
-    out.sort_by_key(|m| m.1.to_lowercase());
-    Ok(out)
-}
-
 fn process_type_choices(state: &AppState, locale: Locale) -> Vec<(String, String)> {
     let catalogue = state.hub().catalogue();
     catalogue.taxonomy.process_types.iter().map(|t| (t.key.clone(), t.label.get(locale).to_owned())).collect()
 }
 
 /// The list's entries, each named by its tool.
-fn process_items(
-    records: &[mitsprache_hub::data::StoredRecord],
-    sources: &[(String, String)],
-    locale: Locale,
-) -> Vec<ProcessItem> {
-    let label = |source: &str| {
-        sources.iter().find(|(s, _)| s == source).map(|(_, name)| name.clone()).unwrap_or_else(|| source.to_owned())
-    };
-    records
+fn process_items<'a>(list: &'a PortalList, facets: &'a PortalFacets, locale: Locale) -> Vec<ProcessItem<'a>> {
+    list.processes
         .iter()
-        .filter_map(|r| {
-            let doc: Value = serde_json::from_str(r.doc.as_deref()?).ok()?;
-            let (title, title_lang) = text_of(doc.get("title"), locale);
-            let (summary, _) = text_of(doc.get("description"), locale);
-            let ends = doc
-                .get("phases")
-                .and_then(Value::as_array)
-                .and_then(|ps| {
-                    ps.iter()
-                        .filter_map(|p| p.get("end")?.as_str().and_then(|e| OffsetDateTime::parse(e, &Rfc3339).ok()))
-                        .max()
-                })
-                .map(|t| crate::pages::view::date(locale, t.date()))
-                .unwrap_or_default();
-            Some(ProcessItem {
-                id: r.id.clone(),
+        .map(|p| {
+            let (title, title_lang) = p.title.get(locale);
+            let (summary, summary_lang) = p.summary.get(locale);
+            ProcessItem {
+                id: &p.id,
                 title,
                 title_lang,
-                summary: summary.chars().take(300).collect(),
-                status: doc.get("status").and_then(Value::as_str).unwrap_or_default().to_owned(),
-                source: label(&r.source),
-                municipality: doc.get("municipality").and_then(Value::as_str).unwrap_or_default().to_owned(),
-                ends,
-                url: doc.get("url").and_then(Value::as_str).unwrap_or_default().to_owned(),
-            })
+                summary,
+                summary_lang,
+                status: &p.status,
+                source: facets.source_name(&p.source),
+                municipality: &p.municipality,
+                ends: p.ends.map(|d| crate::pages::view::date(locale, d)).unwrap_or_default(),
+                url: &p.url,
+            }
         })
         .collect()
 }
 
 #[derive(Template)]
 #[template(path = "map.html")]
-pub struct MapPage {
+pub struct MapPage<'a> {
     pub ctx: Ctx,
-    pub items: Vec<ProcessItem>,
+    pub items: Vec<ProcessItem<'a>>,
     pub total: u64,
     pub geojson: String,
     pub tiles: String,
@@ -146,17 +106,16 @@ pub struct MapPage {
 /// first 100 processes are listed beneath as the accessible alternative.
 pub async fn map(State(state): State<AppState>, lang: Lang, RawQuery(raw): RawQuery) -> Result<Response, WebError> {
     let pairs = crate::params::pairs(raw.as_deref());
-    let portal = state.hub().config().portal.clone();
-    let f = portal_filters(&pairs, &portal, 100);
+    let portal = &state.hub().config().portal;
+    let f = portal_filters(&pairs, portal, 100);
     let list = state.hub().portal_list(&f.filter).await?;
-    let (total, records) = (list.0, &list.1);
-    let sources = state.hub().portal_facets().await?.sources.clone();
-    let items = process_items(records, &sources, lang.locale);
+    let facets = state.hub().portal_facets().await?;
+    let items = process_items(&list, &facets, lang.locale);
     let keep: Vec<(String, String)> = pairs.iter().filter(|(k, _)| k != "page").cloned().collect();
     let page = MapPage {
         ctx: Ctx::new(&lang, "/beteiligung/karte", raw.as_deref()),
         items,
-        total,
+        total: list.total,
         geojson: format!("/api/v1/processes.geojson{}", f.api_query),
         tiles: portal.map_tiles.clone().unwrap_or_default(),
         attribution: portal.map_attribution.clone().unwrap_or_default(),
@@ -301,35 +260,31 @@ pub fn portal_filters(pairs: &[(String, String)], portal: &mitsprache_hub::Porta
 
 pub async fn list(State(state): State<AppState>, lang: Lang, RawQuery(raw): RawQuery) -> Result<Response, WebError> {
     let pairs = crate::params::pairs(raw.as_deref());
-    let portal = state.hub().config().portal.clone();
-    let f = portal_filters(&pairs, &portal, PER_PAGE);
-    let filter = f.filter.clone();
+    let portal = &state.hub().config().portal;
+    let f = portal_filters(&pairs, portal, PER_PAGE);
     let page = f.page;
-    let list = state.hub().portal_list(&filter).await?;
-    let (total, records) = (list.0, &list.1);
-    let sources = state.hub().portal_facets().await?.sources.clone();
-    let items = process_items(records, &sources, lang.locale);
+    let list = state.hub().portal_list(&f.filter).await?;
+    let facets = state.hub().portal_facets().await?;
+    let items = process_items(&list, &facets, lang.locale);
+    let total = list.total;
     let pages = total.div_ceil(PER_PAGE).max(1);
     let link = |p: u64| {
         let mut keep: Vec<(String, String)> = pairs.iter().filter(|(k, _)| k != "page").cloned().collect();
         keep.push(("page".into(), p.to_string()));
         crate::pages::view::url("/beteiligung", &keep)
     };
-    let tools = sources.clone();
     let ctx = Ctx::new(&lang, "/beteiligung", raw.as_deref());
-    let municipalities = municipality_choices(&state, &portal).await?;
-    let process_types = process_type_choices(&state, lang.locale);
     let page_view = PortalPage {
         ctx,
         items,
         total,
-        tools,
+        tools: &facets.sources,
         previous: (page > 1).then(|| link(page - 1)),
         next: (page < pages).then(|| link(page + 1)),
         page,
         pages,
-        municipalities,
-        process_types,
+        municipalities: &facets.municipality_choices,
+        process_types: process_type_choices(&state, lang.locale),
         postcodes: !portal.postcodes.is_empty(),
         map_link: crate::pages::view::url(
             "/beteiligung/karte",
@@ -449,14 +404,7 @@ pub async fn process(
         .map(|t| t.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "))
         .unwrap_or_default();
     let ctx = Ctx::new(&lang, &format!("/beteiligung/{id}"), raw.as_deref());
-    let source = hub
-        .portal_facets()
-        .await?
-        .sources
-        .iter()
-        .find(|(s, _)| *s == record.source)
-        .map(|(_, name)| name.clone())
-        .unwrap_or_else(|| record.source.clone());
+    let source = hub.portal_facets().await?.source_name(&record.source).to_owned();
     let page = |csrf: String| ProcessPage {
         ctx,
         csrf,
@@ -500,10 +448,10 @@ pub struct ToolRow {
 
 #[derive(Template)]
 #[template(path = "municipality.html")]
-pub struct MunicipalityPage {
+pub struct MunicipalityPage<'a> {
     pub ctx: Ctx,
     pub ags: String,
-    pub items: Vec<ProcessItem>,
+    pub items: Vec<ProcessItem<'a>>,
     pub total: u64,
     pub bars: Vec<Bar>,
     pub max: i64,
@@ -542,11 +490,9 @@ pub async fn municipality(
         near: None,
     };
     let list = hub.portal_list(&filter).await?;
-    let (total, records) = (list.0, &list.1);
     let activity = hub.municipality_activity(&ags).await?;
-    let locale = lang.locale;
-    let sources = hub.portal_facets().await?.sources.clone();
-    let items = process_items(records, &sources, locale);
+    let facets = hub.portal_facets().await?;
+    let items = process_items(&list, &facets, lang.locale);
     let max = activity.months.iter().map(|(_, n)| *n).max().unwrap_or(0);
     let bars = activity
         .months
@@ -568,6 +514,6 @@ pub async fn municipality(
         })
         .collect();
     let ctx = Ctx::new(&lang, &format!("/kommune/{ags}"), raw.as_deref());
-    let page = MunicipalityPage { ctx, ags, items, total, bars, max, width, tools };
+    let page = MunicipalityPage { ctx, ags, items, total: list.total, bars, max, width, tools };
     Ok(render(&page, &lang, StatusCode::OK))
 }
