@@ -355,7 +355,6 @@ impl Hub {
 pub struct PortalFacets {
     /// (source, name)
     pub sources: Vec<(String, String)>,
-    pub municipalities: Vec<String>,
     /// (key, name) to choose from, sorted by name: the municipalities with processes, named
     /// by the operator's list where it names them, and every municipality of that list.
     pub municipality_choices: Vec<(String, String)>,
@@ -393,16 +392,16 @@ impl Texts {
             map.iter()
                 .filter_map(|(tag, t)| {
                     let t = t.as_str()?;
-                    let t =
-                        if t.chars().count() > max_chars { t.chars().take(max_chars).collect() } else { t.to_owned() };
+                    // Cut after `max_chars` characters without counting a shorter text twice.
+                    let t = t.char_indices().nth(max_chars).map_or(t, |(end, _)| &t[..end]).to_owned();
                     Some((tag.clone(), t))
                 })
                 .collect(),
         )
     }
 
-    /// The text in `locale`, else German, else English, else any, with the language it is in
-    /// (as `text_in`); empty for no text.
+    /// The text in `locale`, else German, else English, else any, with the language it is in;
+    /// empty for no text.
     pub fn get(&self, locale: Locale) -> (&str, &str) {
         [locale.tag(), "de", "en"]
             .iter()
@@ -489,7 +488,6 @@ impl Hub {
             Ok::<_, Error>(PortalFacets {
                 sources: self.data_sources().await?,
                 municipality_choices: municipality_choices(&municipalities, &self.config().portal.municipalities),
-                municipalities,
             })
         };
         self.inner.facets.get_or_read("", self.now(), read).await
@@ -621,13 +619,9 @@ pub fn text(v: Option<&Value>, locale: Locale) -> String {
 
 /// A language map's text in `locale`, else German, else any; with the language it is in.
 pub fn text_in(v: Option<&Value>, locale: Locale) -> (String, String) {
-    let Some(map) = v.and_then(Value::as_object) else { return (String::new(), String::new()) };
-    for tag in [locale.tag(), "de", "en"] {
-        if let Some(t) = map.get(tag).and_then(Value::as_str) {
-            return (t.to_owned(), tag.to_owned());
-        }
-    }
-    map.iter().find_map(|(k, t)| t.as_str().map(|t| (t.to_owned(), k.clone()))).unwrap_or_default()
+    let texts = Texts::of(v, usize::MAX);
+    let (text, tag) = texts.get(locale);
+    (text.to_owned(), tag.to_owned())
 }
 
 /// A status value in words.
@@ -705,7 +699,7 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn a_card_text_falls_back_as_text_in_does() {
+    fn a_text_falls_back_to_german_then_english_then_any() {
         let v = json!({"fr": "Bonjour", "en": "Hello", "de": 7});
         let texts = Texts::of(Some(&v), 3);
         // German is no text here: English next, cut to three characters.
