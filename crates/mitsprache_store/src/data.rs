@@ -420,34 +420,25 @@ impl<'a> DataStore<'a> {
         }
         let total: i64 = count.fetch_one(self.store.pool()).await?.try_get(0)?;
         let (limit, offset) = (q.limit.min(1_000), q.offset);
-        // With several statuses, a page is the merge of one ordered walk per status: each walks
-        // its (status, order) index and stops after offset + limit rows. One walk over all
-        // statuses would pass every closed process before the first open one ("closing soonest"
-        // puts the past first), and sorting all matches is what made a page slow.
+        // With several statuses, a page is the merge of one ordered walk per status (see
+        // `merged`). One walk over all statuses would pass every closed process before the first
+        // open one ("closing soonest" puts the past first), and sorting all matches is what made
+        // a page slow.
         let list_sql = if status_params.len() > 1 {
             // Only what the order needs, so that each walk reads its index alone.
-            let keys = if q.closing_first && since_at.is_none() {
-                "COALESCE(closes_at, 9223372036854775807) AS close_key"
+            let (key, key_name) = if q.closing_first && since_at.is_none() {
+                ("COALESCE(closes_at, 9223372036854775807)", "close_key")
             } else {
-                "modified"
+                ("modified", "modified")
             };
-            let branches: Vec<String> = status_params
+            let walks: Vec<String> = status_params
                 .iter()
-                .enumerate()
-                .map(|(i, p)| {
-                    format!(
-                        "SELECT * FROM (SELECT id, {keys} FROM data_records WHERE {filter} AND status = {p} \
-                         ORDER BY {order} LIMIT {}) b{i}",
-                        offset + limit
-                    )
-                })
+                .map(|p| format!("SELECT id, {key} AS {key_name} FROM data_records WHERE {filter} AND status = {p}"))
                 .collect();
-            // The walks read the index alone (id and the order are in it); only the page's rows
-            // are read from the table.
+            // Only the page's rows are read from the table.
             format!(
-                "SELECT {COLUMNS} FROM data_records WHERE id IN \
-                 (SELECT id FROM ({}) t ORDER BY {outer_order} LIMIT {limit} OFFSET {offset}) ORDER BY {order}",
-                branches.join(" UNION ALL ")
+                "SELECT {COLUMNS} FROM data_records WHERE id IN (SELECT id FROM ({}) t) ORDER BY {order}",
+                merged(self.store.backend(), &walks, order, outer_order, limit, offset)
             )
         } else {
             format!(
@@ -548,21 +539,14 @@ impl<'a> DataStore<'a> {
             )
         } else if status_params.len() > 1 {
             // As in `list`: one walk per status of (term, status, order), merged.
-            let branches: Vec<String> = status_params
+            let walks: Vec<String> = status_params
                 .iter()
-                .enumerate()
-                .map(|(i, p)| {
-                    format!(
-                        "SELECT * FROM (SELECT m.record_id AS id, m.{key} AS k FROM {from} WHERE {filter} AND m.status = {p} \
-                         ORDER BY m.{key} {direction}, m.record_id {direction} LIMIT {}) b{i}",
-                        offset + limit
-                    )
+                .map(|p| {
+                    format!("SELECT m.record_id AS id, m.{key} AS k FROM {from} WHERE {filter} AND m.status = {p}")
                 })
                 .collect();
-            format!(
-                "SELECT id, k FROM ({}) t ORDER BY k {direction}, id {direction} LIMIT {limit} OFFSET {offset}",
-                branches.join(" UNION ALL ")
-            )
+            let inner = format!("m.{key} {direction}, m.record_id {direction}");
+            merged(self.store.backend(), &walks, &inner, &format!("k {direction}, id {direction}"), limit, offset)
         } else {
             format!(
                 "SELECT m.record_id AS id, m.{key} AS k FROM {from} WHERE {filter}{status_filter} \
@@ -577,6 +561,27 @@ impl<'a> DataStore<'a> {
         }
         let rows = list.fetch_all(self.store.pool()).await?;
         Ok((u64::try_from(total).unwrap_or(0), rows.iter().map(stored).collect::<Result<_, _>>()?))
+    }
+}
+
+/// The page `limit`/`offset` of several walks merged, each walk a SELECT of `id` and the sort
+/// key (named as in `outer`) that an index hands over in `order` (the same order by the table's
+/// columns). Each backend merges ordered walks only when asked its own way: SQLite when the
+/// compound SELECT carries the ORDER BY (it then steps the walks side by side and stops at the
+/// page, where sorting 4,000 + 4,000 rows for page 200 took 5 ms); PostgreSQL when every walk is
+/// a subquery with its own ORDER BY and LIMIT (a Merge Append; given the compound's ORDER BY
+/// it sorts all matches instead).
+fn merged(backend: Backend, walks: &[String], order: &str, outer: &str, limit: u64, offset: u64) -> String {
+    match backend {
+        Backend::Sqlite => format!("{} ORDER BY {outer} LIMIT {limit} OFFSET {offset}", walks.join(" UNION ALL ")),
+        Backend::Postgres => {
+            let walks: Vec<String> = walks
+                .iter()
+                .enumerate()
+                .map(|(i, w)| format!("SELECT * FROM ({w} ORDER BY {order} LIMIT {}) b{i}", offset + limit))
+                .collect();
+            format!("SELECT * FROM ({}) t ORDER BY {outer} LIMIT {limit} OFFSET {offset}", walks.join(" UNION ALL "))
+        }
     }
 }
 

@@ -72,6 +72,11 @@ pub const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0013_list_counts.sql"),
         include_str!("../migrations/postgres/0013_list_counts.sql"),
     ),
+    (
+        "0014_process_indexes",
+        include_str!("../migrations/sqlite/0014_process_indexes.sql"),
+        include_str!("../migrations/postgres/0014_process_indexes.sql"),
+    ),
 ];
 
 /// FNV-1a: enough to notice an edited file; not a security boundary.
@@ -148,7 +153,34 @@ async fn apply(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<usize
         tx.commit().await?;
         count += 1;
     }
+    if count > 0 {
+        refresh_statistics(conn, backend).await?;
+    }
     Ok(count)
+}
+
+/// A rebuilt index has no statistics until the next ANALYZE, and a planner that has them for the
+/// other indexes misjudges it: after 0014 on SQLite, "near" walked the new status index instead
+/// of the position index (306 ms instead of 2 ms). PostgreSQL's extended statistics are empty
+/// until then, too. SQLite that has never been analysed keeps guessing for every index alike
+/// (statistics taken of a new, empty store would tell it that every table stays empty).
+async fn refresh_statistics(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<(), StoreError> {
+    let sql = match backend {
+        Backend::Sqlite => {
+            let analysed = sqlx::query("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
+                .fetch_optional(&mut *conn)
+                .await?
+                .is_some();
+            if !analysed {
+                return Ok(());
+            }
+            "ANALYZE"
+        }
+        // The tables of this schema only: a bare ANALYZE takes every schema of the database.
+        Backend::Postgres => "ANALYZE data_records, data_topics, data_words",
+    };
+    sqlx::query(sql).execute(&mut *conn).await?;
+    Ok(())
 }
 
 /// Our migration files hold plain statements separated by `;` at line ends (no procedures).

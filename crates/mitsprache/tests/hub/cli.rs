@@ -176,6 +176,40 @@ fn the_terms_migration_indexes_the_processes_there_are() {
     assert_eq!(terms(""), written);
 }
 
+/// An index a migration rebuilds comes with statistics when the store has them for the others:
+/// SQLite weighs an index without them by a guess, and took the wrong one for "near" (0014).
+#[test]
+fn a_migration_leaves_an_analysed_store_with_statistics_for_every_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/hub.db", dir.path().display());
+    let generated = hub()
+        .args(["demo", "generate", "--database", &db, "--processes", "300", "--contributions", "0"])
+        .output()
+        .unwrap();
+    assert!(generated.status.success(), "{}", String::from_utf8_lossy(&generated.stderr));
+    let unanalysed = |sql: &'static str| {
+        let db = db.clone();
+        tokio::runtime::Runtime::new().unwrap().block_on(async move {
+            let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
+            sqlx::query(sql).execute(&pool).await.unwrap();
+            let rows: Vec<(String,)> = sqlx::query_as(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'data_records' \
+                 AND name NOT IN (SELECT idx FROM sqlite_stat1 WHERE idx IS NOT NULL) ORDER BY name",
+            )
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+            pool.close().await;
+            rows.into_iter().map(|(n,)| n).collect::<Vec<_>>()
+        })
+    };
+    // As the store was before 0014, which drops and creates two indexes (and their statistics).
+    assert_eq!(unanalysed("DELETE FROM schema_migrations WHERE name = '0014_process_indexes'"), Vec::<String>::new());
+    let migrated = hub().args(["migrate", "--database", &db]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&migrated.stdout), "1 migration(s) applied\n");
+    assert_eq!(unanalysed("SELECT 1"), Vec::<String>::new());
+}
+
 #[test]
 fn the_catalogue_exports_as_json_and_as_publiccode() {
     let dir = tempfile::tempdir().unwrap();
