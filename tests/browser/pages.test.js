@@ -125,20 +125,31 @@ test('every page has no WCAG 2.1 A/AA violations and loads nothing from other ho
   }
 });
 
-// WCAG 1.4.10 (reflow): at 320 CSS pixels, and at 1280 px zoomed to 400 %, no page scrolls
-// sideways. 200 % zoom of a 640 px window is the same layout width, so this covers it too.
-test('no page scrolls sideways at 320 px width', async (t) => {
-  const context = await browser.newContext({ locale: 'de', viewport: { width: 320, height: 640 } });
-  const page = await context.newPage();
-  for (const path of await pages()) {
-    await t.test(path, async () => {
-      await page.goto(HUB + path, { waitUntil: 'load' });
-      const [scroll, client] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
-      assert.ok(scroll <= client, `${path} is ${scroll} px wide in a ${client} px window`);
-    });
-  }
-  await context.close();
-});
+// WCAG 1.4.10 (reflow) at 320 CSS pixels (a 1280 px window zoomed to 400 %), and 1.4.4 (resize
+// text) at 200 % zoom of a 1280 × 800 window, which Chromium lays out as 640 × 400 CSS pixels at
+// two device pixels each: no page scrolls sideways, and no link of the header is cut off.
+for (const [name, viewport, deviceScaleFactor] of [
+  ['320 px width', { width: 320, height: 640 }, 1],
+  ['200 % zoom', { width: 640, height: 400 }, 2],
+]) {
+  test(`no page scrolls sideways or cuts off its header at ${name}`, async (t) => {
+    const context = await browser.newContext({ locale: 'de', viewport, deviceScaleFactor });
+    const page = await context.newPage();
+    for (const path of await pages()) {
+      await t.test(path, async () => {
+        await page.goto(HUB + path, { waitUntil: 'load' });
+        const [scroll, client] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+        assert.ok(scroll <= client, `${path} is ${scroll} px wide in a ${client} px window`);
+        const cut = await page.evaluate(() => [...document.querySelectorAll('header a')]
+          .filter((a) => a.getClientRects().length > 0)
+          .filter((a) => { const r = a.getBoundingClientRect(); return r.left < 0 || r.right > document.documentElement.clientWidth; })
+          .map((a) => a.textContent.trim()));
+        assert.deepEqual(cut, [], `${path}: header links outside the window`);
+      });
+    }
+    await context.close();
+  });
+}
 
 test('from the start page to a process and its "Mitmachen" with the keyboard alone', async () => {
   const context = await browser.newContext({ locale: 'de' });
