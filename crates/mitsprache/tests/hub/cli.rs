@@ -135,9 +135,8 @@ fn migrate_applies_each_migration_once() {
     assert_eq!(String::from_utf8_lossy(&second.stdout), "0 migration(s) applied\n");
 }
 
-/// Migration 0012 indexes the processes a store holds already, with the terms a write gives them.
-#[test]
-fn the_terms_migration_indexes_the_processes_there_are() {
+/// A SQLite store with 300 generated processes (and statistics: `demo generate` analyses).
+fn demo_store() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}/hub.db", dir.path().display());
     let generated = hub()
@@ -145,10 +144,25 @@ fn the_terms_migration_indexes_the_processes_there_are() {
         .output()
         .unwrap();
     assert!(generated.status.success(), "{}", String::from_utf8_lossy(&generated.stderr));
+    (dir, db)
+}
+
+/// Runs `work` on a pool of the store at `db`, closed afterwards so that the CLI finds it free.
+fn on_store<T, F: std::future::Future<Output = T>>(db: &str, work: impl FnOnce(sqlx::SqlitePool) -> F) -> T {
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let pool = sqlx::SqlitePool::connect(db).await.unwrap();
+        let out = work(pool.clone()).await;
+        pool.close().await;
+        out
+    })
+}
+
+/// Migration 0012 indexes the processes a store holds already, with the terms a write gives them.
+#[test]
+fn the_terms_migration_indexes_the_processes_there_are() {
+    let (_dir, db) = demo_store();
     let terms = |sql: &'static str| {
-        let db = db.clone();
-        tokio::runtime::Runtime::new().unwrap().block_on(async move {
-            let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
+        on_store(&db, |pool| async move {
             let rows: Vec<(String, String)> = sqlx::query_as(
                 "SELECT record_id, 'topic ' || topic FROM data_topics UNION ALL SELECT record_id, word FROM data_words \
                      ORDER BY 1, 2",
@@ -161,7 +175,6 @@ fn the_terms_migration_indexes_the_processes_there_are() {
                     sqlx::query(statement).execute(&pool).await.unwrap();
                 }
             }
-            pool.close().await;
             rows
         })
     };
@@ -180,17 +193,9 @@ fn the_terms_migration_indexes_the_processes_there_are() {
 /// SQLite weighs an index without them by a guess, and took the wrong one for "near" (0014).
 #[test]
 fn a_migration_leaves_an_analysed_store_with_statistics_for_every_index() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}/hub.db", dir.path().display());
-    let generated = hub()
-        .args(["demo", "generate", "--database", &db, "--processes", "300", "--contributions", "0"])
-        .output()
-        .unwrap();
-    assert!(generated.status.success(), "{}", String::from_utf8_lossy(&generated.stderr));
+    let (_dir, db) = demo_store();
     let unanalysed = |sql: &'static str| {
-        let db = db.clone();
-        tokio::runtime::Runtime::new().unwrap().block_on(async move {
-            let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
+        on_store(&db, |pool| async move {
             sqlx::query(sql).execute(&pool).await.unwrap();
             let rows: Vec<(String,)> = sqlx::query_as(
                 "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'data_records' \
@@ -199,7 +204,6 @@ fn a_migration_leaves_an_analysed_store_with_statistics_for_every_index() {
             .fetch_all(&pool)
             .await
             .unwrap();
-            pool.close().await;
             rows.into_iter().map(|(n,)| n).collect::<Vec<_>>()
         })
     };
