@@ -617,7 +617,7 @@ pub fn text(v: Option<&Value>, locale: Locale) -> String {
     text_in(v, locale).0
 }
 
-/// A language map's text in `locale`, else German, else any; with the language it is in.
+/// A language map's text in `locale`, else German, else English, else any; with the language it is in.
 pub fn text_in(v: Option<&Value>, locale: Locale) -> (String, String) {
     let texts = Texts::of(v, usize::MAX);
     let (text, tag) = texts.get(locale);

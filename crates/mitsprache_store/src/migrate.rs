@@ -114,6 +114,9 @@ async fn apply(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<usize
         .iter()
         .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?)))
         .collect::<Result<_, sqlx::Error>>()?;
+    // The statistics are refreshed in the transaction of the last migration to apply, so that a
+    // hub killed in between leaves that migration to apply again, with the refresh.
+    let last = MIGRATIONS.iter().rev().map(|(n, _, _)| *n).find(|n| !applied.iter().any(|(a, _)| a == n));
     let mut count = 0;
     for (name, sqlite, postgres) in MIGRATIONS {
         let text = match backend {
@@ -150,11 +153,11 @@ async fn apply(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<usize
             .bind(time::OffsetDateTime::now_utc().unix_timestamp())
             .execute(&mut *tx)
             .await?;
+        if last == Some(*name) {
+            refresh_statistics(&mut tx, backend).await?;
+        }
         tx.commit().await?;
         count += 1;
-    }
-    if count > 0 {
-        refresh_statistics(conn, backend).await?;
     }
     Ok(count)
 }
